@@ -1,0 +1,372 @@
+#include "api/http_server.h"
+
+#include <spdlog/spdlog.h>
+#include "api/cpprest.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "api/aws_json_adapter.h"
+#include "api/body_reader.h"
+#include "api/error_reply.h"
+#include "api/request_id.h"
+#include "api/rest_adapter.h"
+#include "api/route_table.h"
+#include "core/common/api_error.h"
+
+namespace stepd::api {
+
+struct HttpServer::Shared {
+  Shared(ops::Operations& o, Options opt) : ops(o), options(std::move(opt)) {
+    scope.region = options.region;
+    scope.account = options.account;
+  }
+
+  void begin_request() {
+    std::lock_guard lock(mu);
+    ++in_flight;
+  }
+  void end_request() {
+    std::lock_guard lock(mu);
+    if (--in_flight == 0) idle.notify_all();
+  }
+
+  ops::Operations& ops;
+  const Options options;
+  ArnScope scope;
+  std::unordered_set<std::string> actions;  // filled by start(), read-only afterwards
+  std::atomic<bool> draining{false};
+  std::mutex mu;
+  std::condition_variable idle;
+  std::size_t in_flight = 0;
+};
+
+namespace {
+
+using web::http::http_request;
+using web::http::http_response;
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// One request from its arrival to its single reply. Shared by every continuation and operation
+// callback working on the request; whichever replies first wins, later attempts are ignored.
+class Exchange {
+ public:
+  Exchange(std::shared_ptr<HttpServer::Shared> shared, http_request request)
+      : shared_(std::move(shared)),
+        request_(std::move(request)),
+        request_id_(new_request_id()),
+        started_(std::chrono::steady_clock::now()),
+        label_(request_.method() + " " + request_.request_uri().path()) {
+    shared_->begin_request();
+  }
+
+  ~Exchange() {
+    if (!replied_.load()) {
+      // Operations promise to reply exactly once; a callback dropped without a reply is a bug,
+      // but the client must still get an answer rather than a connection that never returns.
+      spdlog::error("request {} ({}) was dropped without a reply", request_id_, label_);
+      reply_error(std::make_exception_ptr(std::runtime_error("operation dropped its reply")));
+    }
+  }
+
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
+
+  const http_request& request() const { return request_; }
+  HttpServer::Shared& shared() { return *shared_; }
+
+  // Set before the request is handed to an operation, so the reply thread sees them.
+  void set_action(std::string_view action) { label_ += " " + std::string(action); }
+  void set_content_type(std::string_view type) { content_type_ = type; }
+
+  void reply(int status, const Json& body, const Headers& extra = {}) {
+    if (replied_.exchange(true)) return;
+    http_response response(static_cast<web::http::status_code>(status));
+    response.headers().add("x-amzn-RequestId", request_id_);
+    for (const auto& [name, value] : extra) response.headers().add(name, value);
+    response.set_body(body.dump(-1, ' ', false, Json::error_handler_t::replace), content_type_);
+    try {
+      // The reply task fails when the client has gone away; a failed task nobody looks at
+      // terminates the process under pplx, so it is always observed.
+      request_.reply(response).then([](pplx::task<void> sent) {
+        try {
+          sent.get();
+        } catch (const std::exception& e) {
+          spdlog::debug("reply not delivered: {}", e.what());
+        }
+      });
+    } catch (const std::exception& e) {
+      // cpprestsdk already answered (it does on close()), so ours is surplus.
+      spdlog::debug("reply not sent: {}", e.what());
+    }
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - started_)
+                  .count();
+    spdlog::debug("{} -> {} ({} ms) id={}", label_, status, ms, request_id_);
+    shared_->end_request();
+  }
+
+  void reply_error(std::exception_ptr error, const Headers& extra = {}) {
+    auto [status, body] = error_reply(error);
+    reply(status, body, extra);
+  }
+
+ private:
+  std::shared_ptr<HttpServer::Shared> shared_;
+  http_request request_;
+  std::string request_id_;
+  std::chrono::steady_clock::time_point started_;
+  std::string label_;
+  std::string content_type_{kRestContentType};
+  std::atomic<bool> replied_{false};
+};
+
+using ExchangePtr = std::shared_ptr<Exchange>;
+
+ops::Operations::Reply plain_reply(ExchangePtr ex) {
+  return [ex = std::move(ex)](Json response, std::exception_ptr error) {
+    if (error) {
+      ex->reply_error(error);
+    } else {
+      ex->reply(200, response);
+    }
+  };
+}
+
+// Calls into the operations, turning a synchronous throw into an error reply.
+template <typename Call>
+void call_operations(const ExchangePtr& ex, Call&& call) {
+  try {
+    call();
+  } catch (...) {
+    ex->reply_error(std::current_exception());
+  }
+}
+
+void reply_waited(const ExchangePtr& ex, Json description) {
+  const int status = waited_execution_status(description);
+  Headers extra;
+  if (auto it = description.find("status"); it != description.end() && it->is_string()) {
+    extra.emplace_back("x-stepd-execution-status", it->get<std::string>());
+  }
+  ex->reply(status, description, extra);
+}
+
+void wait_and_reply(const ExchangePtr& ex, const std::string& arn, int seconds) {
+  auto& shared = ex->shared();
+  call_operations(ex, [&] {
+    shared.ops.wait_for_execution(arn, seconds, [ex](Json description, std::exception_ptr error) {
+      if (error) {
+        ex->reply_error(error);
+      } else {
+        reply_waited(ex, std::move(description));
+      }
+    });
+  });
+}
+
+void serve_rest(const ExchangePtr& ex, const RouteMatch& match, const std::string& body) {
+  auto& shared = ex->shared();
+  RestCall call = prepare_rest_call(match, ex->request().request_uri().query(), body, shared.scope,
+                                    shared.options.json_limits);
+  ex->set_action(call.action);
+  if (!shared.actions.contains(call.action)) {
+    throw ApiError("UnknownOperationException", call.action + " is not supported by this server",
+                   400);
+  }
+  if (!call.wait_seconds) {
+    call_operations(
+        ex, [&] { shared.ops.invoke(call.action, std::move(call.request), plain_reply(ex)); });
+    return;
+  }
+  const int seconds = *call.wait_seconds;
+  if (call.action != "StartExecution") {  // DescribeExecution: wait on the named execution
+    wait_and_reply(ex, call.request.at("executionArn").get<std::string>(), seconds);
+    return;
+  }
+  call_operations(ex, [&] {
+    shared.ops.invoke(call.action, std::move(call.request),
+                      [ex, seconds](Json started, std::exception_ptr error) {
+                        if (error) return ex->reply_error(error);
+                        auto arn = started.find("executionArn");
+                        if (arn == started.end() || !arn->is_string()) {
+                          return ex->reply_error(std::make_exception_ptr(std::runtime_error(
+                              "StartExecution answered without an executionArn")));
+                        }
+                        wait_and_reply(ex, arn->get<std::string>(), seconds);
+                      });
+  });
+}
+
+void serve_aws_json(const ExchangePtr& ex, const std::string& body) {
+  auto& shared = ex->shared();
+  std::optional<std::string> target;
+  auto it = ex->request().headers().find("X-Amz-Target");
+  if (it != ex->request().headers().end()) target = it->second;
+  AwsJsonCall call =
+      prepare_aws_json_call(target, body, shared.actions, shared.options.json_limits);
+  ex->set_action(call.action);
+  call_operations(
+      ex, [&] { shared.ops.invoke(call.action, std::move(call.request), plain_reply(ex)); });
+}
+
+void serve_health(const ExchangePtr& ex) {
+  auto& shared = ex->shared();
+  Json body = Json::object();
+  if (shared.draining.load()) {
+    body["status"] = "stopping";
+    ex->reply(503, body);
+  } else if (!shared.ops.ready()) {
+    body["status"] = "starting";
+    ex->reply(503, body);
+  } else {
+    body["status"] = "ok";
+    ex->reply(200, body);
+  }
+}
+
+std::string join(const std::vector<std::string_view>& items) {
+  std::string out;
+  for (auto item : items) out += (out.empty() ? "" : ", ") + std::string(item);
+  return out;
+}
+
+// Runs once the whole body is in.
+void serve(const ExchangePtr& ex, const RequestBody& body) {
+  auto& shared = ex->shared();
+  const auto& request = ex->request();
+  const std::string path = request.request_uri().path();
+  if (path == "/") ex->set_content_type(kAwsJsonContentType);
+
+  if (body.too_large) {
+    ex->reply(413, error_body("ValidationException",
+                              "request body is larger than " +
+                                  std::to_string(shared.options.max_body_bytes) + " bytes"));
+    return;
+  }
+  auto match = match_route(request.method(), path);
+  if (match && match->route && match->route->kind == RouteKind::kHealth) {
+    serve_health(ex);
+    return;
+  }
+  if (shared.draining.load()) {
+    ex->reply(503, error_body("ServiceUnavailable", "the server is shutting down"),
+              {{"Connection", "close"}});
+    return;
+  }
+  if (!match) {
+    ex->reply(404, error_body("UnknownOperationException",
+                              "no such resource: " + request.method() + " " + path));
+    return;
+  }
+  if (!match->route) {
+    const std::string allowed = join(match->allowed_methods);
+    ex->reply(405,
+              error_body("UnknownOperationException", request.method() + " is not allowed on " +
+                                                          path + " (allowed: " + allowed + ")"),
+              {{"Allow", allowed}});
+    return;
+  }
+  switch (match->route->kind) {
+    case RouteKind::kAwsJson:
+      serve_aws_json(ex, body.bytes);
+      return;
+    case RouteKind::kRest:
+      serve_rest(ex, *match, body.bytes);
+      return;
+    case RouteKind::kHealth:
+      serve_health(ex);
+      return;
+  }
+}
+
+void handle(const std::shared_ptr<HttpServer::Shared>& shared, const http_request& request) {
+  ExchangePtr ex;
+  try {
+    ex = std::make_shared<Exchange>(shared, request);  // a handle; copying is cheap
+    read_body_capped(ex->request(), shared->options.max_body_bytes)
+        .then([ex](pplx::task<RequestBody> read) {
+          RequestBody body;
+          try {
+            body = read.get();
+          } catch (const std::exception& e) {
+            // The client went away or broke the framing; nobody may be left to answer.
+            spdlog::debug("request body could not be read: {}", e.what());
+            ex->reply(400, error_body("SerializationException", "request body could not be read"));
+            return;
+          }
+          try {
+            serve(ex, body);
+          } catch (...) {
+            ex->reply_error(std::current_exception());
+          }
+        });
+  } catch (...) {
+    if (ex) {
+      ex->reply_error(std::current_exception());
+    } else {
+      // Not even an Exchange: answer directly so the connection is not left hanging.
+      spdlog::error("could not start serving a request");
+      try {
+        request.reply(web::http::status_codes::InternalError).then([](pplx::task<void> t) {
+          try {
+            t.get();
+          } catch (...) {
+          }
+        });
+      } catch (...) {
+      }
+    }
+  }
+}
+
+}  // namespace
+
+HttpServer::HttpServer(ops::Operations& ops, Options options)
+    : shared_(std::make_shared<Shared>(ops, std::move(options))) {}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+std::string HttpServer::url() const {
+  return "http://" + shared_->options.host + ":" + std::to_string(shared_->options.port);
+}
+
+void HttpServer::start() {
+  if (listener_) return;
+  initialize_cpprest_threads(shared_->options.threads);
+  for (auto& action : shared_->ops.actions()) shared_->actions.insert(action);
+  shared_->draining = false;
+
+  auto listener = std::make_unique<web::http::experimental::listener::http_listener>(url() + "/");
+  listener->support([shared = shared_](http_request request) { handle(shared, request); });
+  listener->open().wait();
+  listener_ = std::move(listener);
+  spdlog::info("HTTP server listening on {}", url());
+}
+
+void HttpServer::stop() {
+  if (!listener_) return;
+  shared_->draining = true;
+  {
+    std::unique_lock lock(shared_->mu);
+    if (!shared_->idle.wait_for(lock, shared_->options.drain_timeout,
+                                [&] { return shared_->in_flight == 0; })) {
+      spdlog::warn("closing the HTTP server with {} requests still in flight", shared_->in_flight);
+    }
+  }
+  try {
+    listener_->close().wait();
+  } catch (const std::exception& e) {
+    spdlog::warn("closing the HTTP listener: {}", e.what());
+  }
+  listener_.reset();
+  spdlog::info("HTTP server on {} stopped", url());
+}
+
+}  // namespace stepd::api

@@ -1,0 +1,61 @@
+#pragma once
+// The HTTP server: one cpprestsdk listener serving both front doors (AWS JSON 1.0 on POST /,
+// REST under /v1) and /healthz. It owns transport concerns only — body limits, request ids,
+// error shapes, logging, draining on stop — and hands every call to ops::Operations.
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "api/cpprest_threads.h"
+#include "api/json_body.h"
+#include "core/ops/operations.h"
+
+namespace web::http::experimental::listener {
+class http_listener;
+}
+
+namespace stepd::api {
+
+class HttpServer {
+ public:
+  struct Options {
+    std::string host = "127.0.0.1";
+    int port = 8083;  // cpprestsdk cannot listen on port 0: pick a real one
+    // Size of cpprestsdk's shared pool; applied by start() unless initialize_cpprest_threads()
+    // already ran (main should call that first, with this same number).
+    std::size_t threads = kDefaultHttpThreads;
+    // Request body cap. A 1 MiB definition (the AWS maximum) grows when JSON-escaped inside the
+    // AWS request, up to twice its size if it is mostly quotes and backslashes; 3 MiB takes the
+    // worst realistic case plus the other fields, and still bounds memory per request.
+    std::size_t max_body_bytes = 3 * 1024 * 1024;
+    JsonLimits json_limits;
+    // Plain names in REST paths become ARNs in this region and account.
+    std::string region = "us-east-1";
+    std::string account = "123456789012";
+    // stop() lets requests in flight finish for up to this long before closing connections.
+    std::chrono::milliseconds drain_timeout{10000};
+  };
+
+  HttpServer(ops::Operations& ops, Options options);
+  ~HttpServer();  // stop()s
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts answering. Throws if the address cannot be bound.
+  void start();
+  // New requests get 503; requests in flight get up to drain_timeout to be answered; then the
+  // listener closes. Idempotent. Must not be called from a cpprestsdk thread.
+  void stop();
+
+  // "http://HOST:PORT" as configured.
+  std::string url() const;
+
+  struct Shared;  // state that replies arriving after stop() may still touch
+
+ private:
+  std::shared_ptr<Shared> shared_;
+  std::unique_ptr<web::http::experimental::listener::http_listener> listener_;
+};
+
+}  // namespace stepd::api

@@ -1,0 +1,34 @@
+#pragma once
+// Payload templates: Parameters, ResultSelector, ItemSelector (and the older Map Parameters).
+// A key ending in ".$" takes its value from a path ($..., $$..., $var...) or an intrinsic
+// function call, and loses the ".$"; every other value is copied as written.
+#include <optional>
+#include <string_view>
+
+#include "core/asl/eval_scope.h"
+#include "core/common/json.h"
+
+namespace stepd::asl {
+
+// Builds the payload. Nested objects, and objects inside arrays, are templates too.
+// A path that finds nothing fails the state with States.Runtime and the cause AWS gives:
+//   The JSONPath '$.x' specified for the field 'x.$' could not be found in the input '{...}'
+// (AWS raises States.Runtime here, not States.ParameterPathFailure: recorded on AWS in
+// conformance case scenarios/..._INVALID_JSONPATH_IN_STRING_EXPR_JSONPATH). The engine prefixes
+// "An error occurred while executing the state '...' (entered at the event id #N). ".
+// Intrinsic failures throw StatesException(States.IntrinsicFailure, cause).
+Json apply_template(const Json& tmpl, const EvalScope& scope);
+
+// The value of one ".$" expression (a path or an intrinsic call); nullopt when a path finds
+// nothing. Also what Fail's ErrorPath/CausePath use.
+std::optional<Json> evaluate_expression(std::string_view expr, const EvalScope& scope,
+                                        std::string_view field = {});
+
+// Definition check for CreateStateMachine. Throws std::invalid_argument naming the field:
+//   The value for the field 'x.$' must be a valid JSONPath or a valid intrinsic function call
+void validate_template(const Json& tmpl);
+
+// The same check for one expression (ErrorPath, CausePath, ...); `field` names it in the message.
+void validate_expression(std::string_view expr, std::string_view field);
+
+}  // namespace stepd::asl

@@ -1,0 +1,302 @@
+#include "core/engine/engine.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "core/asl/parser.h"
+#include "core/common/api_error.h"
+#include "core/engine/transition.h"
+
+namespace stepd::engine {
+namespace {
+
+constexpr int kMaxConflictRetries = 8;
+
+// "arn:aws:states:R:A:stateMachine:NAME" → "NAME"
+std::string name_from_arn(const std::string& arn) {
+  auto pos = arn.rfind(':');
+  return pos == std::string::npos ? arn : arn.substr(pos + 1);
+}
+
+}  // namespace
+
+Engine::Engine(store::Store& store, const Clock& clock, IdSource& ids, const TokenCodec& tokens,
+               EngineOptions options)
+    : store_(store), clock_(clock), ids_(ids), tokens_(tokens), options_(std::move(options)) {}
+
+Engine::~Engine() {
+  shutdown();
+}
+
+void Engine::add_listener(EngineListener* listener) {
+  listeners_.push_back(listener);
+}
+
+void Engine::start() {
+  // Effects that were committed but may not have run before the last stop run again. Their
+  // outcomes are idempotent in the engine: a reply for a task that is already closed changes
+  // nothing.
+  for (;;) {
+    auto pending = store_.pending_outbox(1000);
+    for (const auto& rec : pending) {
+      for (auto* l : listeners_) l->on_outbox(rec);
+    }
+    if (pending.size() < 1000) break;
+    // pending_outbox has no cursor: a full page means the rest waits for the outcomes.
+    break;
+  }
+  timer_workers_ = std::make_unique<WorkerPool>(std::max(1, options_.timer_threads));
+  stopping_ = false;
+  timer_thread_ = std::thread([this] { timer_loop(); });
+}
+
+void Engine::shutdown() {
+  stopping_ = true;
+  timers_cv_.notify_all();
+  if (timer_thread_.joinable()) timer_thread_.join();
+  timer_workers_.reset();  // finishes the timers already handed to it
+}
+
+std::mutex& Engine::lock_for(int64_t execution_id) {
+  return stripes_[static_cast<uint64_t>(execution_id) % kStripes];
+}
+
+std::shared_ptr<const asl::StateMachine> Engine::model(const std::string& revision_id) {
+  {
+    std::lock_guard lk(models_mu_);
+    auto it = models_.find(revision_id);
+    if (it != models_.end()) return it->second;
+  }
+  auto rev = store_.get_revision(revision_id);
+  if (!rev) throw std::runtime_error("definition revision " + revision_id + " is missing");
+  auto parsed = asl::parse_state_machine(rev->definition);
+  std::lock_guard lk(models_mu_);
+  models_[revision_id] = parsed;
+  roles_[revision_id] = rev->role_arn;
+  return parsed;
+}
+
+std::string Engine::role_of(const std::string& revision_id) {
+  model(revision_id);
+  std::lock_guard lk(models_mu_);
+  return roles_[revision_id];
+}
+
+store::ExecutionRecord Engine::start_execution(const store::StateMachineRecord& sm,
+                                               const std::string& name,
+                                               const std::string& input_json, bool* created) {
+  auto machine = model(sm.revision_id);
+  int64_t id = store_.allocate_execution_id();
+  std::string arn = "arn:aws:states:" + options_.region + ":" + options_.account +
+                    ":execution:" + sm.name + ":" + name;
+  int64_t now = clock_.now_ms();
+  auto rec = new_execution_record(id, arn, sm.arn, name, sm.revision_id, input_json, now);
+
+  EngineEvent start;
+  start.kind = EngineEvent::Kind::kStart;
+  TransitionContext ctx{*machine,
+                        now,
+                        ids_,
+                        tokens_,
+                        options_.region,
+                        options_.account,
+                        sm.name,
+                        role_of(sm.revision_id),
+                        options_.history_limit};
+  Transition t;
+  {
+    std::lock_guard lk(lock_for(id));
+    t = advance(rec, start, ctx);
+    auto outcome = store_.commit(t.write);
+    if (outcome.status == store::WriteOutcome::Status::kNameConflict) {
+      const auto& existing = *outcome.existing;
+      if (existing.status == "RUNNING" && existing.input == input_json) {
+        if (created) *created = false;
+        return existing;
+      }
+      throw ApiError("ExecutionAlreadyExists", "Execution Already Exists: '" + arn + "'");
+    }
+  }
+  if (created) *created = true;
+  t.write.execution.version = 1;
+  after_commit(t.write);
+  return t.write.execution;
+}
+
+Engine::Delivery Engine::deliver(int64_t execution_id, const EngineEvent& event) {
+  return apply(execution_id, event);
+}
+
+Engine::Delivery Engine::apply(int64_t execution_id, const EngineEvent& event) {
+  store::ExecutionWrite committed;
+  {
+    std::lock_guard lk(lock_for(execution_id));
+    for (int attempt = 0;; ++attempt) {
+      auto rec = store_.get_execution_by_id(execution_id);
+      if (!rec) return Delivery::kNotFound;
+      if (rec->status != "RUNNING") return Delivery::kClosed;
+      auto machine = model(rec->revision_id);
+      TransitionContext ctx{*machine,
+                            clock_.now_ms(),
+                            ids_,
+                            tokens_,
+                            options_.region,
+                            options_.account,
+                            name_from_arn(rec->state_machine_arn),
+                            role_of(rec->revision_id),
+                            options_.history_limit};
+      Transition t = advance(*rec, event, ctx);
+      if (!t.applied) return Delivery::kClosed;
+      auto outcome = store_.commit(t.write);
+      if (outcome.status == store::WriteOutcome::Status::kOk) {
+        t.write.execution.version = rec->version + 1;
+        committed = std::move(t.write);
+        break;
+      }
+      // Another writer moved the row (another process, in a shared store): read again.
+      if (attempt + 1 >= kMaxConflictRetries) {
+        throw std::runtime_error("execution " + std::to_string(execution_id) +
+                                 " kept changing under the engine");
+      }
+    }
+  }
+  after_commit(committed);
+  return Delivery::kApplied;
+}
+
+store::ExecutionRecord Engine::stop_execution(const std::string& execution_arn,
+                                              const std::string& error, const std::string& cause) {
+  auto rec = store_.get_execution(execution_arn);
+  if (!rec) {
+    throw ApiError("ExecutionDoesNotExist", "Execution Does Not Exist: '" + execution_arn + "'");
+  }
+  EngineEvent stop;
+  stop.kind = EngineEvent::Kind::kStop;
+  stop.error = {error, cause};
+  apply(rec->id, stop);
+  return *store_.get_execution_by_id(rec->id);
+}
+
+void Engine::after_commit(const store::ExecutionWrite& write) {
+  const auto& exec = write.execution;
+  {
+    std::lock_guard lk(timers_mu_);
+    if (write.clear_all_timers) {
+      for (auto it = due_.begin(); it != due_.end();) {
+        it = it->execution_id == exec.id ? due_.erase(it) : std::next(it);
+      }
+    }
+    for (const auto& tag : write.timers_clear) {
+      for (auto it = due_.begin(); it != due_.end();) {
+        it = (it->execution_id == exec.id && it->tag == tag) ? due_.erase(it) : std::next(it);
+      }
+    }
+  }
+  remember_timers(write.timers_set);
+  for (auto* l : listeners_) {
+    for (const auto& a : write.activity_tasks_add) l->on_activity_task_queued(a.activity_arn);
+    for (const auto& o : write.outbox_add) l->on_outbox(o);
+    if (exec.status != "RUNNING") l->on_execution_closed(exec);
+  }
+}
+
+void Engine::remember_timers(const std::vector<store::TimerRecord>& timers) {
+  if (timers.empty()) return;
+  bool earlier = false;
+  {
+    std::lock_guard lk(timers_mu_);
+    for (const auto& t : timers) {
+      // Beyond the horizon the next window load brings it in.
+      if (t.due_ms >= horizon_ms_) continue;
+      earlier = earlier || due_.empty() || t.due_ms < due_.begin()->due_ms;
+      due_.insert({t.due_ms, t.execution_id, t.tag});
+    }
+  }
+  if (earlier) timers_cv_.notify_all();
+}
+
+void Engine::load_timer_window() {
+  int64_t horizon = clock_.now_ms() + options_.timer_window_ms;
+  // Timers come back in due order; a full page means the window holds more than a page, so
+  // the horizon shrinks to the last one loaded and the rest waits for the next load.
+  constexpr int kPage = 10000;
+  auto rows = store_.timers_due_before(horizon, kPage);
+  if (static_cast<int>(rows.size()) == kPage) horizon = rows.back().due_ms;
+  std::lock_guard lk(timers_mu_);
+  for (const auto& t : rows) {
+    if (t.due_ms < horizon) due_.insert({t.due_ms, t.execution_id, t.tag});
+  }
+  horizon_ms_ = horizon;
+}
+
+int Engine::fire_due_timers() {
+  int64_t now = clock_.now_ms();
+  bool reload;
+  {
+    std::lock_guard lk(timers_mu_);
+    reload = horizon_ms_ <= now + options_.timer_window_ms / 2;
+  }
+  if (reload) load_timer_window();
+  std::vector<DueTimer> fired;
+  {
+    std::lock_guard lk(timers_mu_);
+    while (!due_.empty() && due_.begin()->due_ms <= now) {
+      fired.push_back(*due_.begin());
+      due_.erase(due_.begin());
+    }
+  }
+  for (const auto& t : fired) {
+    try {
+      deliver(t.execution_id, EngineEvent::timer(t.tag));
+    } catch (const std::exception& e) {
+      spdlog::error("timer {} of execution {} failed: {}", t.tag, t.execution_id, e.what());
+    }
+  }
+  return static_cast<int>(fired.size());
+}
+
+void Engine::timer_loop() {
+  while (!stopping_) {
+    int64_t now = clock_.now_ms();
+    bool reload;
+    {
+      std::lock_guard lk(timers_mu_);
+      reload = horizon_ms_ <= now + options_.timer_window_ms / 2;
+    }
+    if (reload) {
+      try {
+        load_timer_window();
+      } catch (const std::exception& e) {
+        spdlog::error("loading timers failed: {}", e.what());
+      }
+    }
+    std::vector<DueTimer> fired;
+    int64_t wait_ms = 1000;
+    {
+      std::unique_lock lk(timers_mu_);
+      while (!due_.empty() && due_.begin()->due_ms <= now) {
+        fired.push_back(*due_.begin());
+        due_.erase(due_.begin());
+      }
+      if (!due_.empty()) wait_ms = std::min<int64_t>(wait_ms, due_.begin()->due_ms - now);
+    }
+    for (const auto& t : fired) {
+      timer_workers_->post([this, t] {
+        try {
+          deliver(t.execution_id, EngineEvent::timer(t.tag));
+        } catch (const std::exception& e) {
+          spdlog::error("timer {} of execution {} failed: {}", t.tag, t.execution_id, e.what());
+        }
+      });
+    }
+    if (!fired.empty()) continue;
+    std::unique_lock lk(timers_mu_);
+    timers_cv_.wait_for(lk, std::chrono::milliseconds(std::max<int64_t>(wait_ms, 1)), [&] {
+      return stopping_.load() || (!due_.empty() && due_.begin()->due_ms < now + wait_ms);
+    });
+  }
+}
+
+}  // namespace stepd::engine

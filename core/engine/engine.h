@@ -1,0 +1,131 @@
+#pragma once
+// The engine service: runs the pure transition function (transition.h) against the store,
+// one execution at a time per execution and many executions at once; owns the timer
+// scheduler; tells listeners about effects once they are durable.
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/asl/model.h"
+#include "core/common/clock.h"
+#include "core/common/token_codec.h"
+#include "core/engine/engine_event.h"
+#include "core/engine/worker_pool.h"
+#include "core/store/store.h"
+
+namespace stepd::engine {
+
+struct EngineOptions {
+  std::string region = "us-east-1";
+  std::string account = "123456789012";
+  int64_t history_limit = 25000;
+  int64_t timer_window_ms = 60000;  // timers due within this window are held in memory
+  int timer_threads = 4;            // threads that fire due timers (they wait on commits)
+};
+
+// Told about effects after the write that made them is durable. Runs on the thread that
+// committed; implementations hand long work elsewhere.
+class EngineListener {
+ public:
+  virtual ~EngineListener() = default;
+  virtual void on_activity_task_queued(const std::string& /*activity_arn*/) {}
+  virtual void on_outbox(const store::OutboxRecord& /*record*/) {}
+  virtual void on_execution_closed(const store::ExecutionRecord& /*execution*/) {}
+};
+
+class Engine {
+ public:
+  Engine(store::Store& store, const Clock& clock, IdSource& ids, const TokenCodec& tokens,
+         EngineOptions options);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  void add_listener(EngineListener* listener);  // before start()
+
+  // Recovery (re-dispatch the outbox) and the timer thread.
+  void start();
+  void shutdown();
+
+  // Starts an execution of the machine's current revision. An execution of the same name
+  // that is RUNNING with the same input is returned as it is (*created = false); any other
+  // execution of that name → ApiError ExecutionAlreadyExists.
+  store::ExecutionRecord start_execution(const store::StateMachineRecord& sm,
+                                         const std::string& name, const std::string& input_json,
+                                         bool* created);
+
+  enum class Delivery {
+    kApplied,   // the event changed the execution
+    kClosed,    // the task or execution it was for is no longer open (TaskTimedOut)
+    kNotFound,  // no such execution
+  };
+  Delivery deliver(int64_t execution_id, const EngineEvent& event);
+
+  // StopExecution. Throws ApiError ExecutionDoesNotExist. A closed execution is left as it is.
+  store::ExecutionRecord stop_execution(const std::string& execution_arn, const std::string& error,
+                                        const std::string& cause);
+
+  // The parsed model of a definition revision (cached).
+  std::shared_ptr<const asl::StateMachine> model(const std::string& revision_id);
+
+  // Fires every timer due at the clock's now. The timer thread calls it; tests with a
+  // ManualClock call it directly. Returns how many timers fired.
+  int fire_due_timers();
+
+  const EngineOptions& options() const { return options_; }
+  const Clock& clock() const { return clock_; }
+
+ private:
+  struct DueTimer {
+    int64_t due_ms;
+    int64_t execution_id;
+    std::string tag;
+    bool operator<(const DueTimer& o) const {
+      return std::tie(due_ms, execution_id, tag) < std::tie(o.due_ms, o.execution_id, o.tag);
+    }
+  };
+
+  std::mutex& lock_for(int64_t execution_id);
+  std::string role_of(const std::string& revision_id);
+  // Runs advance() for one event under the execution's lock and commits the result.
+  Delivery apply(int64_t execution_id, const EngineEvent& event);
+  void after_commit(const store::ExecutionWrite& write);
+  void remember_timers(const std::vector<store::TimerRecord>& timers);
+  void load_timer_window();
+  void timer_loop();
+
+  store::Store& store_;
+  const Clock& clock_;
+  IdSource& ids_;
+  const TokenCodec& tokens_;
+  EngineOptions options_;
+  std::vector<EngineListener*> listeners_;
+
+  static constexpr size_t kStripes = 256;
+  std::mutex stripes_[kStripes];
+
+  std::mutex models_mu_;
+  std::unordered_map<std::string, std::shared_ptr<const asl::StateMachine>> models_;
+  std::unordered_map<std::string, std::string> roles_;  // revision → role ARN
+
+  // Timers due before horizon_ms_ that the store holds are all in due_; later ones are loaded
+  // when the window moves.
+  std::mutex timers_mu_;
+  std::condition_variable timers_cv_;
+  std::set<DueTimer> due_;
+  int64_t horizon_ms_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread timer_thread_;
+  std::unique_ptr<WorkerPool> timer_workers_;
+};
+
+}  // namespace stepd::engine

@@ -1,0 +1,1045 @@
+#include "core/engine/transition.h"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+#include <string_view>
+
+#include "core/asl/choice_rule.h"
+#include "core/asl/eval_scope.h"
+#include "core/asl/intrinsics.h"
+#include "core/asl/json_path.h"
+#include "core/asl/payload_template.h"
+#include "core/asl/timestamp.h"
+
+namespace stepd::engine {
+namespace {
+
+using asl::State;
+using asl::StateType;
+
+constexpr size_t kMaxPayloadBytes = 262144;
+
+// Compact JSON text; invalid UTF-8 (say, from States.Base64Decode) is replaced, not thrown on.
+std::string text(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+bool starts_with(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
+bool ends_with(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
+}
+
+// What a Task's Resource names, as the history shows it.
+struct ResourceInfo {
+  enum class Kind { kActivity, kHttp, kUnsupported } kind = Kind::kUnsupported;
+  std::string resource_type;  // "http", "sqs" ...; empty for activities
+  std::string resource;       // "invoke.waitForTaskToken"; the whole ARN for activities
+  bool wait_for_token = false;
+};
+
+ResourceInfo parse_resource(const std::string& arn) {
+  ResourceInfo info;
+  // arn:aws:states:REGION:ACCOUNT:activity:NAME
+  if (starts_with(arn, "arn:aws:states:") && arn.find(":activity:") != std::string::npos) {
+    info.kind = ResourceInfo::Kind::kActivity;
+    info.resource = arn;
+    return info;
+  }
+  // arn:aws:states:::SERVICE:API[.pattern]
+  const std::string prefix = "arn:aws:states:::";
+  if (starts_with(arn, prefix)) {
+    std::string rest = arn.substr(prefix.size());
+    auto colon = rest.find(':');
+    if (colon != std::string::npos) {
+      info.resource_type = rest.substr(0, colon);
+      info.resource = rest.substr(colon + 1);
+    }
+    info.wait_for_token = ends_with(arn, ".waitForTaskToken");
+    if (info.resource_type == "http" &&
+        (info.resource == "invoke" || info.resource == "invoke.waitForTaskToken")) {
+      info.kind = ResourceInfo::Kind::kHttp;
+    }
+    return info;
+  }
+  info.resource = arn;
+  return info;
+}
+
+// Parses a timer tag "task-timeout:7" → 7; -1 if the tag has another prefix.
+int64_t tag_seq(const std::string& tag, std::string_view prefix) {
+  if (!starts_with(tag, prefix) || tag.size() <= prefix.size() + 1 || tag[prefix.size()] != ':') {
+    return -1;
+  }
+  try {
+    return std::stoll(tag.substr(prefix.size() + 1));
+  } catch (...) {
+    return -1;
+  }
+}
+
+class Stepper {
+ public:
+  Stepper(const store::ExecutionRecord& execution, const TransitionContext& ctx)
+      : ctx_(ctx), exec_(execution) {
+    state_ = exec_.state.empty() ? Json::object() : Json::parse(exec_.state);
+    if (!state_.contains("vars")) state_["vars"] = Json::object();
+  }
+
+  Transition run(const EngineEvent& ev) {
+    try {
+      dispatch(ev);
+    } catch (const std::exception& e) {
+      // Anything unforeseen while evaluating user data (say, text that is not UTF-8) ends the
+      // execution with a named error instead of escaping the engine.
+      if (exec_.status == "RUNNING") fail_execution({errors::kRuntime, e.what()});
+    }
+    if (!applied_) return {};
+    exec_.state = text(state_);
+    Transition t;
+    t.applied = true;
+    t.write = std::move(write_);
+    t.write.execution = std::move(exec_);
+    return t;
+  }
+
+ private:
+  void dispatch(const EngineEvent& ev) {
+    if (ev.kind == EngineEvent::Kind::kStart) {
+      start();
+    } else if (exec_.status != "RUNNING") {
+      return;  // nothing happens to a closed execution
+    } else {
+      switch (ev.kind) {
+        case EngineEvent::Kind::kStop:
+          stop(ev.error);
+          break;
+        case EngineEvent::Kind::kTimerFired:
+          on_timer(ev.timer_tag);
+          break;
+        case EngineEvent::Kind::kTaskSucceeded:
+          on_task_succeeded(ev.task_seq, ev.output);
+          break;
+        case EngineEvent::Kind::kTaskFailed:
+          on_task_failed(ev.task_seq, ev.error);
+          break;
+        case EngineEvent::Kind::kTaskHeartbeat:
+          on_heartbeat(ev.task_seq);
+          break;
+        case EngineEvent::Kind::kActivityStarted:
+          on_activity_started(ev.task_seq, ev.worker_name);
+          break;
+        case EngineEvent::Kind::kHttpResponse:
+          on_http_response(ev.task_seq, ev.payload);
+          break;
+        case EngineEvent::Kind::kStart:
+          break;
+      }
+    }
+  }
+  // ---- history
+
+  void emit(const std::string& type, Json details = nullptr) {
+    applied_ = true;
+    store::HistoryEventRecord e;
+    e.id = exec_.event_count + 1;
+    // AWS links the first state's entry to nothing (0), everything else to the event before.
+    e.previous_id = (last_type_ == "ExecutionStarted" && ends_with(type, "StateEntered"))
+                        ? 0
+                        : exec_.event_count;
+    e.timestamp_ms = ctx_.now_ms;
+    e.type = type;
+    if (!details.is_null()) e.details = details.dump();
+    exec_.event_count = e.id;
+    last_type_ = type;
+    write_.events.push_back(std::move(e));
+  }
+
+  bool history_full() const { return exec_.event_count + 2 >= ctx_.history_limit; }
+
+  // ---- execution lifecycle
+
+  void start() {
+    applied_ = true;
+    Json input = Json::parse(exec_.input);
+    emit("ExecutionStarted", Json{{"input", exec_.input},
+                                  {"inputDetails", {{"truncated", false}}},
+                                  {"roleArn", ctx_.role_arn},
+                                  {"stateMachineArn", exec_.state_machine_arn}});
+    state_["task_seq"] = 0;
+    if (ctx_.machine.timeout_seconds) {
+      set_timer(kTimerExecutionTimeout, exec_.start_ms + *ctx_.machine.timeout_seconds * 1000);
+    }
+    goto_state(ctx_.machine.start_at, std::move(input));
+    drive();
+  }
+
+  void close(const std::string& status) {
+    exec_.status = status;
+    exec_.stop_ms = ctx_.now_ms;
+    state_.erase("frame");
+    state_.erase("timers");
+    write_.clear_all_timers = true;
+    write_.clear_activity_tasks = true;
+    write_.clear_outbox = true;
+    next_.reset();
+  }
+
+  void succeed_execution(const Json& output) {
+    std::string out = text(output);
+    emit("ExecutionSucceeded", Json{{"output", out}, {"outputDetails", {{"truncated", false}}}});
+    exec_.output = std::move(out);
+    close("SUCCEEDED");
+  }
+
+  void fail_execution(const StatesError& err) {
+    Json d = Json::object();
+    if (!err.error.empty()) d["error"] = err.error;
+    if (!err.cause.empty()) d["cause"] = err.cause;
+    emit("ExecutionFailed", d);
+    exec_.error = err.error;
+    exec_.cause = err.cause;
+    close("FAILED");
+  }
+
+  void stop(const StatesError& err) {
+    Json d = Json::object();
+    if (!err.error.empty()) d["error"] = err.error;
+    if (!err.cause.empty()) d["cause"] = err.cause;
+    emit("ExecutionAborted", d);
+    if (!err.error.empty()) exec_.error = err.error;
+    if (!err.cause.empty()) exec_.cause = err.cause;
+    close("ABORTED");
+  }
+
+  // ---- the run loop
+
+  void goto_state(const std::string& name, Json input) { next_ = {name, std::move(input)}; }
+
+  // Runs states until the execution waits or ends.
+  void drive() {
+    while (next_ && exec_.status == "RUNNING") {
+      auto [name, input] = std::move(*next_);
+      next_.reset();
+      if (history_full()) {
+        fail_execution(
+            {errors::kRuntime, "The execution reached the maximum number of history events (" +
+                                   std::to_string(ctx_.history_limit) + ")."});
+        return;
+      }
+      const State* s = ctx_.machine.find(name);
+      if (!s) {
+        fail_execution({errors::kRuntime, "State '" + name + "' does not exist."});
+        return;
+      }
+      enter(*s, std::move(input));
+    }
+  }
+
+  Json& frame() { return state_["frame"]; }
+
+  void enter(const State& s, Json input) {
+    std::string type = asl::state_type_name(s.type);
+    emit(type + "StateEntered",
+         Json{{"name", s.name}, {"input", text(input)}, {"inputDetails", {{"truncated", false}}}});
+    state_["frame"] = Json{{"state", s.name},
+                           {"input", input},
+                           {"entered_id", exec_.event_count},
+                           {"entered_ms", ctx_.now_ms},
+                           {"retries", Json::array()}};
+    if (s.type == StateType::kFail) {
+      run_fail(s, input);
+      return;
+    }
+    try {
+      switch (s.type) {
+        case StateType::kPass:
+          run_pass(s, input);
+          break;
+        case StateType::kChoice:
+          run_choice(s, input);
+          break;
+        case StateType::kWait:
+          run_wait(s, input);
+          break;
+        case StateType::kSucceed:
+          run_succeed(s, input);
+          break;
+        case StateType::kTask:
+          schedule_task(s);
+          break;
+        case StateType::kParallel:
+        case StateType::kMap:
+          throw StatesException(
+              errors::kRuntime,
+              "The " + type + " state is not supported by this version of stepd.");
+        case StateType::kFail:
+          break;
+      }
+    } catch (const StatesException& e) {
+      state_error(s, e.value());
+    }
+  }
+
+  // An error raised while evaluating a state's fields: AWS prefixes the cause with where it
+  // happened.
+  StatesError located(const State& s, StatesError err) {
+    int64_t entered = state_.contains("frame") ? frame().value("entered_id", int64_t{0}) : 0;
+    err.cause = "An error occurred while executing the state '" + s.name +
+                "' (entered at the event id #" + std::to_string(entered) + "). " + err.cause;
+    return err;
+  }
+
+  void state_error(const State& s, StatesError err) {
+    err = located(s, std::move(err));
+    if (s.type == StateType::kTask || s.type == StateType::kParallel || s.type == StateType::kMap) {
+      handle_error(s, err, false);
+    } else {
+      fail_execution(err);
+    }
+  }
+
+  // Leaves state `s` with `output` and moves on.
+  void exit_state(const State& s, Json output, const std::string& next) {
+    if (text(output).size() > kMaxPayloadBytes) {
+      fail_execution({errors::kDataLimitExceeded,
+                      "The state/task '" + s.name +
+                          "' returned a result with a size exceeding the maximum number of bytes "
+                          "service limit."});
+      return;
+    }
+    Json d{{"name", s.name}, {"output", text(output)}, {"outputDetails", {{"truncated", false}}}};
+    if (!assigned_.empty()) {
+      d["assignedVariables"] = assigned_;
+      d["assignedVariablesDetails"] = {{"truncated", false}};
+      assigned_ = Json::object();
+    }
+    emit(std::string(asl::state_type_name(s.type)) + "StateExited", std::move(d));
+    state_.erase("frame");
+    if (next.empty()) {
+      succeed_execution(output);
+    } else {
+      goto_state(next, std::move(output));
+    }
+  }
+
+  // ---- data flow
+
+  Json context(const State& s, const std::string& token = "") {
+    int64_t entered_ms =
+        state_.contains("frame") ? frame().value("entered_ms", ctx_.now_ms) : ctx_.now_ms;
+    Json c{{"Execution",
+            {{"Id", exec_.arn},
+             {"Input", Json::parse(exec_.input)},
+             {"Name", exec_.name},
+             {"RoleArn", ctx_.role_arn},
+             {"StartTime", format_iso8601_ms(exec_.start_ms)},
+             {"RedriveCount", 0}}},
+           {"StateMachine", {{"Id", exec_.state_machine_arn}, {"Name", ctx_.state_machine_name}}},
+           {"State",
+            {{"EnteredTime", format_iso8601_ms(entered_ms)},
+             {"Name", s.name},
+             {"RetryCount", retry_count()}}}};
+    if (!token.empty()) c["Task"] = {{"Token", token}};
+    return c;
+  }
+
+  int64_t retry_count() {
+    int64_t n = 0;
+    if (!state_.contains("frame")) return 0;
+    for (const auto& r : frame()["retries"]) n += r.get<int64_t>();
+    return n;
+  }
+
+  const Json* vars() { return &state_["vars"]; }
+
+  Json select_path(const asl::PathField& f, const Json& doc, const Json& ctx) {
+    if (f.kind == asl::PathField::Kind::kDefault) return doc;
+    if (f.kind == asl::PathField::Kind::kNull) return Json::object();
+    asl::EvalScope scope{doc, ctx, vars(), &ctx_.ids};
+    auto v = asl::resolve_path(f.path, scope);
+    if (!v) {
+      throw StatesException(
+          errors::kRuntime,
+          "Invalid path '" + f.path + "' : No results for path: " + normalized_path(f.path));
+    }
+    return *v;
+  }
+
+  static std::string normalized_path(const std::string& path) {
+    // "$.a.b[0]" → "$['a']['b'][0]", the form AWS quotes in its messages.
+    std::string out = "$";
+    size_t i = path.rfind('$', 0) == 0 ? 1 : 0;
+    while (i < path.size()) {
+      if (path[i] == '.') {
+        size_t j = i + 1;
+        while (j < path.size() && path[j] != '.' && path[j] != '[') ++j;
+        out += "['" + path.substr(i + 1, j - i - 1) + "']";
+        i = j;
+      } else if (path[i] == '[') {
+        size_t j = path.find(']', i);
+        if (j == std::string::npos) j = path.size() - 1;
+        out += path.substr(i, j - i + 1);
+        i = j + 1;
+      } else {
+        ++i;
+      }
+    }
+    return out;
+  }
+
+  Json put_result(const asl::PathField& f, const Json& raw_input, Json result) {
+    if (f.kind == asl::PathField::Kind::kDefault) return result;
+    if (f.kind == asl::PathField::Kind::kNull) return raw_input;
+    return asl::JsonPath::parse(f.path).assign(raw_input, std::move(result));
+  }
+
+  // Assign: every expression sees the variables from before the state.
+  void assign(const std::optional<Json>& spec, const Json& doc, const Json& ctx) {
+    if (!spec) return;
+    asl::EvalScope scope{doc, ctx, vars(), &ctx_.ids};
+    Json values = asl::apply_template(*spec, scope);
+    for (auto& [k, v] : values.items()) {
+      state_["vars"][k] = v;
+      assigned_[k] = text(v);
+    }
+  }
+
+  Json eval_template(const Json& tmpl, const Json& doc, const Json& ctx) {
+    asl::EvalScope scope{doc, ctx, vars(), &ctx_.ids};
+    return asl::apply_template(tmpl, scope);
+  }
+
+  // ---- instant states
+
+  void run_pass(const State& s, const Json& input) {
+    Json ctx = context(s);
+    Json effective = select_path(s.input_path, input, ctx);
+    Json result = effective;
+    if (s.result) {
+      result = *s.result;
+    } else if (s.parameters) {
+      try {
+        result = eval_template(*s.parameters, effective, ctx);
+      } catch (const StatesException& e) {
+        // Outside Task states a path that finds nothing ends the execution.
+        if (e.value().error == errors::kParameterPathFailure) {
+          throw StatesException(errors::kRuntime, e.value().cause);
+        }
+        throw;
+      }
+    }
+    assign(s.assign, result, ctx);
+    Json output = select_path(s.output_path, put_result(s.result_path, input, result), ctx);
+    exit_state(s, std::move(output), s.end ? "" : s.next);
+  }
+
+  void run_choice(const State& s, const Json& input) {
+    Json ctx = context(s);
+    Json effective = select_path(s.input_path, input, ctx);
+    asl::EvalScope scope{effective, ctx, vars(), &ctx_.ids};
+    const asl::ChoiceRule* chosen = nullptr;
+    for (const auto& rule : s.choices) {
+      if (asl::evaluate_choice_rule(rule, scope)) {
+        chosen = &rule;
+        break;
+      }
+    }
+    std::string next;
+    if (chosen) {
+      assign(chosen->assign, effective, ctx);
+      next = chosen->next;
+    } else if (!s.default_next.empty()) {
+      next = s.default_next;
+    } else {
+      throw StatesException(errors::kNoChoiceMatched, "No Matches!");
+    }
+    assign(s.assign, effective, ctx);
+    exit_state(s, select_path(s.output_path, effective, ctx), next);
+  }
+
+  void run_wait(const State& s, const Json& input) {
+    Json ctx = context(s);
+    Json effective = select_path(s.input_path, input, ctx);
+    int64_t due = ctx_.now_ms;
+    if (s.seconds) {
+      due += *s.seconds * 1000;
+    } else if (s.timestamp) {
+      auto t = asl::parse_rfc3339_ms(*s.timestamp);
+      if (t) due = *t;
+    } else if (!s.seconds_path.empty()) {
+      asl::EvalScope scope{effective, ctx, vars(), &ctx_.ids};
+      auto v = asl::resolve_path(s.seconds_path, scope);
+      if (!v) {
+        throw StatesException(errors::kRuntime,
+                              "Invalid path '" + s.seconds_path +
+                                  "' : No results for path: " + normalized_path(s.seconds_path));
+      }
+      if (!v->is_number_integer() && !v->is_number_unsigned()) {
+        throw StatesException(errors::kRuntime,
+                              "The SecondsPath parameter cannot be parsed as a long value: " +
+                                  s.seconds_path + " == " + v->dump());
+      }
+      int64_t secs = v->get<int64_t>();
+      if (secs < 0) {
+        throw StatesException(errors::kRuntime,
+                              "The SecondsPath parameter references a negative value: " +
+                                  s.seconds_path + " == " + v->dump());
+      }
+      due += secs * 1000;
+    } else if (!s.timestamp_path.empty()) {
+      asl::EvalScope scope{effective, ctx, vars(), &ctx_.ids};
+      auto v = asl::resolve_path(s.timestamp_path, scope);
+      std::optional<int64_t> t;
+      if (v && v->is_string()) t = asl::parse_rfc3339_ms(v->get<std::string>());
+      if (!t) {
+        throw StatesException(errors::kRuntime,
+                              "The TimestampPath parameter does not reference a valid ISO-8601 "
+                              "extended offset date-time format string: " +
+                                  s.timestamp_path + " == " + (v ? v->dump() : "null"));
+      }
+      due = *t;
+    }
+    assign(s.assign, effective, ctx);
+    frame()["phase"] = "wait";
+    frame()["output"] = select_path(s.output_path, effective, ctx);
+    frame()["assigned"] = assigned_;
+    assigned_ = Json::object();
+    set_timer(kTimerWait, std::max(due, ctx_.now_ms));
+  }
+
+  void run_succeed(const State& s, const Json& input) {
+    Json ctx = context(s);
+    Json output = select_path(s.output_path, select_path(s.input_path, input, ctx), ctx);
+    exit_state(s, std::move(output), "");
+  }
+
+  void run_fail(const State& s, const Json& input) {
+    StatesError err;
+    try {
+      Json ctx = context(s);
+      err.error = fail_field(s.error, s.error_path, input, ctx);
+      err.cause = fail_field(s.cause, s.cause_path, input, ctx);
+    } catch (const StatesException& e) {
+      fail_execution(located(s, e.value()));
+      return;
+    }
+    fail_execution(err);
+  }
+
+  std::string fail_field(const std::optional<std::string>& literal, const std::string& path,
+                         const Json& input, const Json& ctx) {
+    if (literal) return *literal;
+    if (path.empty()) return "";
+    asl::EvalScope scope{input, ctx, vars(), &ctx_.ids};
+    std::optional<Json> v;
+    if (asl::looks_like_intrinsic(path)) {
+      v = asl::evaluate_intrinsic(path, scope);
+    } else {
+      v = asl::resolve_path(path, scope);
+    }
+    if (!v) {
+      throw StatesException(
+          errors::kRuntime,
+          "Invalid path '" + path + "' : No results for path: " + normalized_path(path));
+    }
+    if (!v->is_string()) {
+      throw StatesException(errors::kRuntime,
+                            "The value at path '" + path + "' is not a string: " + v->dump());
+    }
+    return v->get<std::string>();
+  }
+
+  // ---- tasks
+
+  std::optional<int64_t> seconds_field(const std::optional<int64_t>& literal,
+                                       const std::string& path, const char* field,
+                                       const Json& effective, const Json& ctx) {
+    if (literal) return literal;
+    if (path.empty()) return std::nullopt;
+    asl::EvalScope scope{effective, ctx, vars(), &ctx_.ids};
+    auto v = asl::resolve_path(path, scope);
+    if (!v || !(v->is_number_integer() || v->is_number_unsigned()) || v->get<int64_t>() <= 0) {
+      throw StatesException(errors::kRuntime, std::string("The ") + field +
+                                                  " field refers to a value that is not a "
+                                                  "positive integer: " +
+                                                  path + " == " + (v ? v->dump() : "null"));
+    }
+    return v->get<int64_t>();
+  }
+
+  // Schedules a new attempt of the Task state `s` (the frame holds its raw input).
+  void schedule_task(const State& s) {
+    Json input = frame()["input"];
+    ResourceInfo res = parse_resource(s.resource);
+    int64_t seq = state_.value("task_seq", int64_t{0}) + 1;
+    state_["task_seq"] = seq;
+    uint64_t nonce = ctx_.ids.random_u64();
+    std::string token = ctx_.tokens.seal({exec_.id, seq, nonce});
+
+    Json ctx = context(s, token);
+    Json effective = select_path(s.input_path, input, ctx);
+    Json params = s.parameters ? eval_template(*s.parameters, effective, ctx) : effective;
+    auto timeout = seconds_field(s.timeout_seconds, s.timeout_seconds_path, "TimeoutSecondsPath",
+                                 effective, ctx);
+    auto heartbeat = seconds_field(s.heartbeat_seconds, s.heartbeat_seconds_path,
+                                   "HeartbeatSecondsPath", effective, ctx);
+
+    Json task{{"seq", seq},
+              {"resource_type", res.resource_type},
+              {"resource", res.resource},
+              {"wait_for_token", res.wait_for_token},
+              {"started", false}};
+    if (timeout) task["timeout_s"] = *timeout;
+    if (heartbeat) task["heartbeat_s"] = *heartbeat;
+    frame()["phase"] = "task";
+
+    switch (res.kind) {
+      case ResourceInfo::Kind::kActivity: {
+        task["kind"] = "activity";
+        frame()["task"] = task;
+        Json d{{"resource", res.resource},
+               {"input", text(params)},
+               {"inputDetails", {{"truncated", false}}}};
+        if (timeout) d["timeoutInSeconds"] = *timeout;
+        if (heartbeat) d["heartbeatInSeconds"] = *heartbeat;
+        emit("ActivityScheduled", d);
+        store::ActivityTaskRecord rec;
+        rec.activity_arn = res.resource;
+        rec.execution_id = exec_.id;
+        rec.task_seq = seq;
+        rec.token = token;
+        rec.input = text(params);
+        rec.created_ms = ctx_.now_ms;
+        write_.activity_tasks_add.push_back(std::move(rec));
+        return;
+      }
+      case ResourceInfo::Kind::kHttp: {
+        task["kind"] = "http";
+        frame()["task"] = task;
+        emit_task_scheduled(res, params, timeout, heartbeat);
+        Json request = http_request(params);
+        emit("TaskStarted", Json{{"resourceType", res.resource_type}, {"resource", res.resource}});
+        start_task_timers(seq, timeout, heartbeat);
+        store::OutboxRecord out;
+        out.execution_id = exec_.id;
+        out.key = "http:" + std::to_string(seq);
+        out.kind = "http";
+        out.payload = Json{{"task_seq", seq}, {"request", request}}.dump();
+        out.created_ms = ctx_.now_ms;
+        write_.outbox_add.push_back(std::move(out));
+        return;
+      }
+      case ResourceInfo::Kind::kUnsupported: {
+        task["kind"] = "unsupported";
+        frame()["task"] = task;
+        emit_task_scheduled(res, params, timeout, heartbeat);
+        StatesError err{"States.Runtime",
+                        "The resource '" + s.resource +
+                            "' is not supported by stepd. Supported task resources: activities "
+                            "(arn:aws:states:REGION:ACCOUNT:activity:NAME) and "
+                            "arn:aws:states:::http:invoke[.waitForTaskToken]."};
+        Json fd{{"resourceType", res.resource_type},
+                {"resource", res.resource},
+                {"error", err.error},
+                {"cause", err.cause}};
+        emit("TaskFailed", fd);
+        fail_execution(err);
+        return;
+      }
+    }
+  }
+
+  void emit_task_scheduled(const ResourceInfo& res, const Json& params,
+                           const std::optional<int64_t>& timeout,
+                           const std::optional<int64_t>& heartbeat) {
+    Json d{{"resourceType", res.resource_type},
+           {"resource", res.resource},
+           {"region", ctx_.region},
+           {"parameters", text(params)}};
+    if (timeout) d["timeoutInSeconds"] = *timeout;
+    if (heartbeat) d["heartbeatInSeconds"] = *heartbeat;
+    emit("TaskScheduled", d);
+  }
+
+  // The request an http:invoke task sends, from its Parameters.
+  static Json http_request(const Json& params) {
+    if (!params.is_object() || !params.contains("ApiEndpoint") ||
+        !params["ApiEndpoint"].is_string() || !params.contains("Method") ||
+        !params["Method"].is_string()) {
+      throw StatesException(errors::kRuntime,
+                            "The http:invoke task needs the string fields 'ApiEndpoint' and "
+                            "'Method' in its Parameters.");
+    }
+    std::string url = params["ApiEndpoint"].get<std::string>();
+    if (params.contains("QueryParameters") && params["QueryParameters"].is_object()) {
+      std::string q;
+      for (auto& [k, v] : params["QueryParameters"].items()) {
+        q += q.empty() ? "" : "&";
+        q += url_encode(k) + "=" + url_encode(v.is_string() ? v.get<std::string>() : v.dump());
+      }
+      if (!q.empty()) url += (url.find('?') == std::string::npos ? "?" : "&") + q;
+    }
+    Json headers = Json::object();
+    if (params.contains("Headers") && params["Headers"].is_object()) {
+      for (auto& [k, v] : params["Headers"].items()) {
+        headers[k] = v.is_string() ? v.get<std::string>() : v.dump();
+      }
+    }
+    std::string body;
+    if (params.contains("RequestBody")) {
+      const Json& b = params["RequestBody"];
+      body = b.is_string() ? b.get<std::string>() : b.dump();
+      if (!b.is_string() && !headers.contains("Content-Type")) {
+        headers["Content-Type"] = "application/json";
+      }
+    }
+    return Json{{"method", params["Method"]}, {"url", url}, {"headers", headers}, {"body", body}};
+  }
+
+  static std::string url_encode(const std::string& s) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+      if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+        out.push_back(static_cast<char>(c));
+      } else {
+        out.push_back('%');
+        out.push_back(hex[c >> 4]);
+        out.push_back(hex[c & 15]);
+      }
+    }
+    return out;
+  }
+
+  void start_task_timers(int64_t seq, const std::optional<int64_t>& timeout,
+                         const std::optional<int64_t>& heartbeat) {
+    std::string s = std::to_string(seq);
+    if (timeout) set_timer(std::string(kTimerTaskTimeout) + ":" + s, ctx_.now_ms + *timeout * 1000);
+    if (heartbeat)
+      set_timer(std::string(kTimerHeartbeat) + ":" + s, ctx_.now_ms + *heartbeat * 1000);
+  }
+
+  // The open task attempt `seq` of the current Task state, or null.
+  Json* open_task(int64_t seq) {
+    if (!state_.contains("frame")) return nullptr;
+    Json& f = frame();
+    if (f.value("phase", "") != "task" || !f.contains("task")) return nullptr;
+    Json& t = f["task"];
+    if (t.value("seq", int64_t{0}) != seq) return nullptr;
+    return &t;
+  }
+
+  const State* current_state() {
+    if (!state_.contains("frame")) return nullptr;
+    return ctx_.machine.find(frame()["state"].get<std::string>());
+  }
+
+  // Closes the task's waits: its timers, queue entry and pending call.
+  void close_task(const Json& task) {
+    std::string s = std::to_string(task["seq"].get<int64_t>());
+    clear_timer(std::string(kTimerTaskTimeout) + ":" + s);
+    clear_timer(std::string(kTimerHeartbeat) + ":" + s);
+    if (task.value("kind", "") == "activity") {
+      write_.activity_task_seqs_remove.push_back(task["seq"].get<int64_t>());
+    }
+    if (task.value("kind", "") == "http") write_.outbox_remove.push_back("http:" + s);
+  }
+
+  bool is_activity(const Json& task) { return task.value("kind", "") == "activity"; }
+
+  void on_task_succeeded(int64_t seq, const std::string& output) {
+    Json* task = open_task(seq);
+    const State* s = current_state();
+    if (!task || !s) return;
+    Json t = *task;
+    close_task(t);
+    if (is_activity(t)) {
+      emit("ActivitySucceeded",
+           Json{{"output", output}, {"outputDetails", {{"truncated", false}}}});
+    } else {
+      emit("TaskSucceeded", Json{{"resourceType", t["resource_type"]},
+                                 {"resource", t["resource"]},
+                                 {"output", output},
+                                 {"outputDetails", {{"truncated", false}}}});
+    }
+    frame().erase("task");
+    complete_task(*s, Json::parse(output));
+  }
+
+  void complete_task(const State& s, Json result) {
+    Json input = frame()["input"];
+    try {
+      Json ctx = context(s);
+      if (s.result_selector) result = eval_template(*s.result_selector, result, ctx);
+      assign(s.assign, result, ctx);
+      Json output = select_path(s.output_path, put_result(s.result_path, input, result), ctx);
+      exit_state(s, std::move(output), s.end ? "" : s.next);
+    } catch (const StatesException& e) {
+      state_error(s, e.value());
+    }
+    drive();
+  }
+
+  void on_task_failed(int64_t seq, const StatesError& err) {
+    Json* task = open_task(seq);
+    const State* s = current_state();
+    if (!task || !s) return;
+    Json t = *task;
+    close_task(t);
+    Json d = Json::object();
+    if (!is_activity(t)) {
+      d["resourceType"] = t["resource_type"];
+      d["resource"] = t["resource"];
+    }
+    if (!err.error.empty()) d["error"] = err.error;
+    if (!err.cause.empty()) d["cause"] = err.cause;
+    emit(is_activity(t) ? "ActivityFailed" : "TaskFailed", d);
+    frame().erase("task");
+    handle_error(*s, err, false);
+    drive();
+  }
+
+  void on_task_timed_out(int64_t seq, bool heartbeat) {
+    Json* task = open_task(seq);
+    const State* s = current_state();
+    if (!task || !s) return;
+    Json t = *task;
+    close_task(t);
+    // AWS records a heartbeat expiry as States.Timeout too; only Retry/Catch tell it apart.
+    StatesError err{errors::kTimeout, ""};
+    Json d = Json::object();
+    if (!is_activity(t)) {
+      d["resourceType"] = t["resource_type"];
+      d["resource"] = t["resource"];
+    }
+    d["error"] = err.error;
+    emit(is_activity(t) ? "ActivityTimedOut" : "TaskTimedOut", d);
+    frame().erase("task");
+    handle_error(*s, err, heartbeat);
+    drive();
+  }
+
+  void on_heartbeat(int64_t seq) {
+    Json* task = open_task(seq);
+    if (!task) return;
+    // A heartbeat counts once the worker has the task; it resets only the heartbeat timer.
+    applied_ = true;
+    if (task->contains("heartbeat_s") && (!is_activity(*task) || (*task)["started"].get<bool>())) {
+      set_timer(std::string(kTimerHeartbeat) + ":" + std::to_string(seq),
+                ctx_.now_ms + (*task)["heartbeat_s"].get<int64_t>() * 1000);
+    }
+  }
+
+  void on_activity_started(int64_t seq, const std::string& worker) {
+    Json* task = open_task(seq);
+    if (!task || !is_activity(*task) || (*task)["started"].get<bool>()) return;
+    (*task)["started"] = true;
+    std::optional<int64_t> timeout, heartbeat;
+    if (task->contains("timeout_s")) timeout = (*task)["timeout_s"].get<int64_t>();
+    if (task->contains("heartbeat_s")) heartbeat = (*task)["heartbeat_s"].get<int64_t>();
+    write_.activity_task_seqs_remove.push_back(seq);
+    Json d = Json::object();
+    if (!worker.empty()) d["workerName"] = worker;
+    emit("ActivityStarted", d);
+    start_task_timers(seq, timeout, heartbeat);
+  }
+
+  void on_http_response(int64_t seq, const Json& payload) {
+    Json* task = open_task(seq);
+    const State* s = current_state();
+    if (!task || !s || task->value("kind", "") != "http" || task->value("submitted", false)) {
+      return;
+    }
+    if (payload.contains("SocketError")) {
+      on_task_failed(seq, {errors::kHttpSocket, payload["SocketError"].get<std::string>()});
+      return;
+    }
+    int status = payload.value("StatusCode", 0);
+    Json result = payload;
+    // The body comes back parsed when it is JSON, as AWS returns it.
+    if (result.contains("ResponseBody") && result["ResponseBody"].is_string()) {
+      Json parsed = Json::parse(result["ResponseBody"].get<std::string>(), nullptr, false);
+      if (!parsed.is_discarded()) result["ResponseBody"] = parsed;
+    }
+    if (status < 200 || status > 299) {
+      on_task_failed(seq, {"States.Http.StatusCode." + std::to_string(status), text(result)});
+      return;
+    }
+    if ((*task)["wait_for_token"].get<bool>()) {
+      (*task)["submitted"] = true;
+      write_.outbox_remove.push_back("http:" + std::to_string(seq));
+      emit("TaskSubmitted", Json{{"resourceType", (*task)["resource_type"]},
+                                 {"resource", (*task)["resource"]},
+                                 {"output", text(result)},
+                                 {"outputDetails", {{"truncated", false}}}});
+      return;
+    }
+    on_task_succeeded(seq, text(result));
+  }
+
+  // ---- Retry and Catch
+
+  void handle_error(const State& s, const StatesError& err, bool heartbeat) {
+    bool terminal = err.error == errors::kRuntime || err.error == errors::kDataLimitExceeded;
+    if (!terminal) {
+      Json& retries = frame()["retries"];
+      while (retries.size() < s.retry.size()) retries.push_back(0);
+      for (size_t i = 0; i < s.retry.size(); ++i) {
+        const auto& r = s.retry[i];
+        if (!matches_any(r.error_equals, err.error, heartbeat)) continue;
+        int64_t attempt = retries[i].get<int64_t>();
+        if (attempt < r.max_attempts) {
+          double random01 = static_cast<double>(ctx_.ids.random_u64() >> 11) * 0x1.0p-53;
+          retries[i] = attempt + 1;
+          frame()["phase"] = "retry";
+          set_timer(kTimerRetry, ctx_.now_ms + retry_delay_ms(r, attempt, random01));
+          return;
+        }
+        break;  // the first matching retrier decides; exhausted → try the catchers
+      }
+      for (const auto& c : s.catch_) {
+        if (!matches_any(c.error_equals, err.error, heartbeat)) continue;
+        Json error_output{{"Error", err.error}, {"Cause", err.cause}};
+        Json input = frame()["input"];
+        try {
+          assign(c.assign, error_output, context(s));
+          Json output = put_result(c.result_path, input, error_output);
+          exit_state(s, std::move(output), c.next);
+        } catch (const StatesException& e) {
+          fail_execution(located(s, e.value()));
+        }
+        return;
+      }
+    }
+    fail_execution(err);
+  }
+
+  static bool matches_any(const std::vector<std::string>& patterns, const std::string& error,
+                          bool heartbeat) {
+    return std::any_of(patterns.begin(), patterns.end(),
+                       [&](const std::string& p) { return error_matches(p, error, heartbeat); });
+  }
+
+  // ---- timers
+
+  // Timers are rows in the store and are also listed in the runtime state, so that a timer
+  // that fires after it was moved or cleared is recognised and ignored.
+  void set_timer(const std::string& tag, int64_t due_ms) {
+    state_["timers"][tag] = due_ms;
+    write_.timers_set.push_back({exec_.id, tag, due_ms});
+  }
+
+  void clear_timer(const std::string& tag) {
+    if (state_.contains("timers")) state_["timers"].erase(tag);
+    write_.timers_clear.push_back(tag);
+  }
+
+  void on_timer(const std::string& tag) {
+    Json& timers = state_["timers"];
+    if (!timers.is_object() || !timers.contains(tag)) {
+      // Moved or cleared since it was loaded: drop a leftover row, change nothing else.
+      if (timers.is_null()) state_.erase("timers");
+      applied_ = true;
+      write_.timers_clear.push_back(tag);
+      return;
+    }
+    if (timers[tag].get<int64_t>() > ctx_.now_ms) return;  // not due yet
+    clear_timer(tag);
+    applied_ = true;
+    if (tag == kTimerExecutionTimeout) {
+      applied_ = true;
+      emit("ExecutionTimedOut",
+           Json{{"error", errors::kTimeout},
+                {"cause", "The execution timed out after " +
+                              std::to_string(ctx_.machine.timeout_seconds.value_or(0)) +
+                              " seconds."}});
+      exec_.error = errors::kTimeout;
+      close("TIMED_OUT");
+      return;
+    }
+    if (int64_t seq = tag_seq(tag, kTimerTaskTimeout); seq >= 0) {
+      on_task_timed_out(seq, false);
+      return;
+    }
+    if (int64_t seq = tag_seq(tag, kTimerHeartbeat); seq >= 0) {
+      on_task_timed_out(seq, true);
+      return;
+    }
+    if (!state_.contains("frame")) return;
+    const State* s = current_state();
+    if (!s) return;
+    std::string phase = frame().value("phase", "");
+    if (tag == kTimerWait && phase == "wait") {
+      Json output = frame()["output"];
+      assigned_ = frame().value("assigned", Json::object());
+      exit_state(*s, std::move(output), s->end ? "" : s->next);
+      drive();
+    } else if (tag == kTimerRetry && phase == "retry") {
+      try {
+        schedule_task(*s);
+      } catch (const StatesException& e) {
+        state_error(*s, e.value());
+      }
+      drive();
+    }
+  }
+
+  const TransitionContext& ctx_;
+  store::ExecutionRecord exec_;
+  Json state_;
+  store::ExecutionWrite write_;
+  std::optional<std::pair<std::string, Json>> next_;
+  Json assigned_ = Json::object();
+  std::string last_type_;
+  bool applied_ = false;
+};
+
+}  // namespace
+
+store::ExecutionRecord new_execution_record(int64_t id, std::string arn, std::string sm_arn,
+                                            std::string name, std::string revision_id,
+                                            std::string input_json, int64_t now_ms) {
+  store::ExecutionRecord r;
+  r.id = id;
+  r.arn = std::move(arn);
+  r.state_machine_arn = std::move(sm_arn);
+  r.name = std::move(name);
+  r.revision_id = std::move(revision_id);
+  r.input = std::move(input_json);
+  r.start_ms = now_ms;
+  r.status = "RUNNING";
+  return r;
+}
+
+Transition advance(const store::ExecutionRecord& execution, const EngineEvent& event,
+                   const TransitionContext& ctx) {
+  Stepper stepper(execution, ctx);
+  Transition t = stepper.run(event);
+  if (t.applied && event.kind == EngineEvent::Kind::kStart) t.write.insert = true;
+  return t;
+}
+
+int64_t retry_delay_ms(const asl::Retrier& r, int64_t attempt, double random01) {
+  double delay_s = static_cast<double>(r.interval_seconds) * std::pow(r.backoff_rate, attempt);
+  if (r.max_delay_seconds) delay_s = std::min(delay_s, static_cast<double>(*r.max_delay_seconds));
+  delay_s = std::min(delay_s, 99999999.0);
+  if (r.jitter_full) delay_s *= random01;
+  return static_cast<int64_t>(std::llround(delay_s * 1000.0));
+}
+
+bool error_matches(const std::string& pattern, const std::string& error, bool heartbeat_timeout) {
+  if (pattern == errors::kAll) {
+    return error != errors::kRuntime && error != errors::kDataLimitExceeded;
+  }
+  if (pattern == errors::kTaskFailed) {
+    return error != errors::kTimeout && error != errors::kRuntime &&
+           error != errors::kDataLimitExceeded;
+  }
+  if (pattern == errors::kHeartbeatTimeout) return heartbeat_timeout;
+  return pattern == error;
+}
+
+}  // namespace stepd::engine

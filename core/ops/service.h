@@ -1,0 +1,127 @@
+#pragma once
+// The implementation of every API action (Operations) over the store, the engine and the task
+// services. Validation is AWS's: a refused request writes nothing. Requests run on the caller's
+// thread, except GetActivityTask and wait_for_execution, which answer later from the activity
+// dispatcher or from the engine's close notification.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "core/common/clock.h"
+#include "core/engine/engine.h"
+#include "core/ops/operations.h"
+#include "core/ops/pagination.h"
+#include "core/store/store.h"
+#include "core/tasks/activity_dispatcher.h"
+#include "core/tasks/callback_service.h"
+
+namespace stepd::ops {
+
+class Service final : public Operations, public engine::EngineListener {
+ public:
+  // Region, account and clock come from the engine. `ids` names executions started without a
+  // name and definition revisions. Register the service with engine.add_listener() before
+  // engine.start(), so that wait_for_execution hears about closed executions.
+  Service(store::Store& store, engine::Engine& engine, tasks::ActivityDispatcher& activities,
+          tasks::CallbackService& callbacks, IdSource& ids);
+  ~Service() override;
+  Service(const Service&) = delete;
+  Service& operator=(const Service&) = delete;
+
+  void invoke(const std::string& action, Json request, Reply reply) override;
+  std::vector<std::string> actions() const override;
+  void wait_for_execution(const std::string& execution_arn, int timeout_seconds,
+                          Reply reply) override;
+  bool ready() const override { return ready_.load(); }
+
+  // The composition root says when recovery is done (after engine.start()).
+  void set_ready(bool ready) { ready_.store(ready); }
+
+  // Answers every pending wait_for_execution with the execution's current description and
+  // stops the sweeper. Idempotent; the destructor calls it.
+  void shutdown();
+
+  void on_execution_closed(const store::ExecutionRecord& execution) override;
+
+ private:
+  using SyncAction = Json (Service::*)(const Json&);
+  using AsyncAction = void (Service::*)(const Json&, Reply);
+
+  // state_machine_ops.cpp
+  Json create_state_machine(const Json& req);
+  Json describe_state_machine(const Json& req);
+  Json update_state_machine(const Json& req);
+  Json delete_state_machine(const Json& req);
+  Json list_state_machines(const Json& req);
+  Json validate_state_machine_definition(const Json& req);
+  Json describe_state_machine_for_execution(const Json& req);
+
+  // execution_ops.cpp
+  Json start_execution(const Json& req);
+  Json describe_execution(const Json& req);
+  Json list_executions(const Json& req);
+  Json stop_execution(const Json& req);
+  Json get_execution_history(const Json& req);
+
+  // activity_ops.cpp
+  Json create_activity(const Json& req);
+  Json describe_activity(const Json& req);
+  Json list_activities(const Json& req);
+  Json delete_activity(const Json& req);
+  void get_activity_task(const Json& req, Reply reply);
+
+  // task_ops.cpp
+  Json send_task_success(const Json& req);
+  Json send_task_failure(const Json& req);
+  Json send_task_heartbeat(const Json& req);
+
+  // Lookups that answer AWS's *DoesNotExist errors.
+  store::StateMachineRecord require_state_machine(const std::string& arn);
+  store::ExecutionRecord require_execution(const std::string& arn);
+
+  // wait_for_execution support (service.cpp).
+  struct Waiter {
+    uint64_t id;
+    std::chrono::steady_clock::time_point deadline;
+    Reply reply;
+  };
+  void sweep_loop();
+  void stop_waiting();
+  void answer_with_current(const std::string& arn, Reply reply);
+
+  const std::string& region() const { return engine_.options().region; }
+  const std::string& account() const { return engine_.options().account; }
+  int64_t now_ms() const { return engine_.clock().now_ms(); }
+
+  store::Store& store_;
+  engine::Engine& engine_;
+  tasks::ActivityDispatcher& activities_;
+  tasks::CallbackService& callbacks_;
+  IdSource& ids_;
+  PageTokens tokens_;
+  std::atomic<bool> ready_{false};
+
+  std::map<std::string, SyncAction, std::less<>> sync_actions_;
+  std::map<std::string, AsyncAction, std::less<>> async_actions_;
+
+  std::mutex waiters_mu_;
+  std::condition_variable waiters_cv_;
+  std::unordered_map<std::string, std::vector<Waiter>> waiters_;  // by execution ARN
+  uint64_t next_waiter_id_ = 1;
+  bool stopping_ = false;
+  std::once_flag shutdown_once_;
+  std::thread sweeper_;  // last: starts once everything above exists
+};
+
+// The DescribeExecution response for a row (shared by DescribeExecution and the waiters).
+Json describe_execution_json(const store::ExecutionRecord& execution, bool include_data);
+
+}  // namespace stepd::ops

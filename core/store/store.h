@@ -1,0 +1,110 @@
+#pragma once
+// The durable store. One interface, several backends (SQLite embedded, PostgreSQL later); the
+// same test suite runs against each. Writes that change executions go through commit(): the
+// backend batches concurrent commits into one transaction (group commit), and a caller is
+// released when its batch is durable.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/store/records.h"
+
+namespace stepd::store {
+
+// Everything one engine step changes for one execution, committed atomically.
+struct ExecutionWrite {
+  bool insert = false;        // true: a new execution (name must be unique per state machine)
+  ExecutionRecord execution;  // the full row after the step; for updates `version` is the
+                              // version read, and the write fails if the row moved on
+  std::vector<HistoryEventRecord> events;
+  std::vector<TimerRecord> timers_set;    // upsert by (execution_id, tag)
+  std::vector<std::string> timers_clear;  // tags to delete
+  bool clear_all_timers = false;
+  std::vector<ActivityTaskRecord> activity_tasks_add;
+  std::vector<int64_t> activity_task_seqs_remove;  // by (execution_id, task_seq)
+  bool clear_activity_tasks = false;
+  std::vector<OutboxRecord> outbox_add;
+  std::vector<std::string> outbox_remove;  // keys
+  bool clear_outbox = false;
+};
+
+struct WriteOutcome {
+  enum class Status {
+    kOk,
+    kNameConflict,     // insert: an execution of this name exists (`existing` holds it)
+    kVersionConflict,  // update: the row was changed by someone else
+  };
+  Status status = Status::kOk;
+  std::optional<ExecutionRecord> existing;
+};
+
+enum class CreateOutcome { kCreated, kAlreadyExists };
+
+struct Page {
+  std::string after;  // opaque cursor from the previous page; "" for the first
+  int limit = 100;
+};
+
+struct ExecutionFilter {
+  std::string state_machine_arn;
+  std::string status;  // "" for all
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // --- lifecycle and metadata
+  virtual void migrate(const std::string& migrations_dir) = 0;  // applies new NNNN_*.sql files
+  virtual std::optional<std::string> get_meta(const std::string& key) = 0;
+  // Stores value under key unless the key exists; returns the value now stored.
+  virtual std::string put_meta_if_absent(const std::string& key, const std::string& value) = 0;
+
+  // --- state machines
+  // Creates the machine and its first revision. kAlreadyExists leaves everything as it was.
+  virtual CreateOutcome create_state_machine(const StateMachineRecord& sm) = 0;
+  virtual std::optional<StateMachineRecord> get_state_machine(const std::string& arn) = 0;
+  // Replaces the row (a new revision when revision_id changed). false if it does not exist.
+  virtual bool update_state_machine(const StateMachineRecord& sm) = 0;
+  virtual bool delete_state_machine(const std::string& arn) = 0;
+  // Ordered by arn; `next` is set when more remain.
+  virtual std::vector<StateMachineRecord> list_state_machines(const Page& page,
+                                                              std::string* next) = 0;
+  virtual std::optional<DefinitionRevision> get_revision(const std::string& revision_id) = 0;
+
+  // --- activities
+  virtual CreateOutcome create_activity(const ActivityRecord& a) = 0;
+  virtual std::optional<ActivityRecord> get_activity(const std::string& arn) = 0;
+  virtual bool delete_activity(const std::string& arn) = 0;  // also drops its queued tasks
+  virtual std::vector<ActivityRecord> list_activities(const Page& page, std::string* next) = 0;
+  // The oldest queued task of the activity, if any.
+  virtual std::optional<ActivityTaskRecord> next_activity_task(const std::string& activity_arn) = 0;
+  virtual int64_t count_activity_tasks(const std::string& activity_arn) = 0;
+
+  // --- executions
+  virtual int64_t allocate_execution_id() = 0;
+  virtual std::optional<ExecutionRecord> get_execution(const std::string& arn) = 0;
+  virtual std::optional<ExecutionRecord> get_execution_by_id(int64_t id) = 0;
+  // Newest first.
+  virtual std::vector<ExecutionRecord> list_executions(const ExecutionFilter& filter,
+                                                       const Page& page, std::string* next) = 0;
+  virtual std::vector<HistoryEventRecord> get_history(int64_t execution_id, const Page& page,
+                                                      bool reverse, std::string* next) = 0;
+  // Ids of executions that are RUNNING (for recovery), in id order, after `after_id`.
+  virtual std::vector<int64_t> running_execution_ids(int64_t after_id, int limit) = 0;
+
+  // Group commit. done() runs on the store's writer thread after the batch holding this write
+  // is durable (or failed with an exception, passed as exception_ptr).
+  using Done = std::function<void(const WriteOutcome&, std::exception_ptr)>;
+  virtual void commit_async(ExecutionWrite write, Done done) = 0;
+  // Blocking form of commit_async; rethrows store failures.
+  WriteOutcome commit(ExecutionWrite write);
+
+  // --- timers and outbox (for the engine's scheduler and for recovery)
+  virtual std::vector<TimerRecord> timers_due_before(int64_t due_ms, int limit) = 0;
+  virtual std::vector<OutboxRecord> pending_outbox(int limit) = 0;
+};
+
+}  // namespace stepd::store

@@ -1,0 +1,159 @@
+#include "core/tasks/activity_dispatcher.h"
+
+#include <spdlog/spdlog.h>
+
+#include "core/common/api_error.h"
+
+namespace stepd::tasks {
+
+ActivityDispatcher::ActivityDispatcher(store::Store& store, engine::Engine& engine,
+                                       ActivityDispatcherOptions options)
+    : store_(store), engine_(engine), options_(options) {
+  sweeper_ = std::thread([this] { sweep_loop(); });
+}
+
+ActivityDispatcher::~ActivityDispatcher() {
+  shutdown();
+}
+
+void ActivityDispatcher::shutdown() {
+  std::map<std::string, std::deque<Poller>> waiting;
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+    waiting.swap(waiting_);
+  }
+  cv_.notify_all();
+  if (sweeper_.joinable()) sweeper_.join();
+  for (auto& [arn, pollers] : waiting) {
+    for (auto& p : pollers) p.reply(std::nullopt);
+  }
+}
+
+std::optional<ActivityTask> ActivityDispatcher::claim(const std::string& activity_arn,
+                                                      const std::string& worker_name) {
+  // One claim at a time per activity, so two pollers never take the same row.
+  std::mutex* lock;
+  {
+    std::lock_guard lk(mu_);
+    auto& slot = claim_locks_[activity_arn];
+    if (!slot) slot = std::make_unique<std::mutex>();
+    lock = slot.get();
+  }
+  std::lock_guard claim_lk(*lock);
+  auto task = store_.next_activity_task(activity_arn);
+  if (!task) return std::nullopt;
+  engine::EngineEvent e;
+  e.kind = engine::EngineEvent::Kind::kActivityStarted;
+  e.task_seq = task->task_seq;
+  e.worker_name = worker_name;
+  // ActivityStarted is durable (and the row gone from the queue) before the worker hears of
+  // the task, so a crash cannot hand it out twice.
+  if (engine_.deliver(task->execution_id, e) == engine::Engine::Delivery::kApplied) {
+    return ActivityTask{task->token, task->input};
+  }
+  // Queue rows leave in the same write that closes their task, so this means the store was
+  // changed behind the engine's back.
+  spdlog::error("activity task {} of execution {} has no open task", task->id, task->execution_id);
+  return std::nullopt;
+}
+
+void ActivityDispatcher::poll(const std::string& activity_arn, const std::string& worker_name,
+                              Reply reply) {
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) {
+      reply(std::nullopt);
+      return;
+    }
+    auto it = waiting_.find(activity_arn);
+    if (it != waiting_.end() && it->second.size() >= options_.max_pollers) {
+      throw ApiError("ActivityWorkerLimitExceeded",
+                     "The maximum number of workers concurrently polling for activity tasks (" +
+                         std::to_string(options_.max_pollers) + ") has been reached.");
+    }
+  }
+  if (auto task = claim(activity_arn, worker_name)) {
+    reply(std::move(task));
+    return;
+  }
+  {
+    std::lock_guard lk(mu_);
+    waiting_[activity_arn].push_back(
+        Poller{next_id_++, worker_name,
+               std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.poll_ms),
+               std::move(reply)});
+  }
+  cv_.notify_all();
+  // A task queued between the claim above and the registration would find no poller: look
+  // once more now that this one is registered.
+  serve(activity_arn);
+}
+
+void ActivityDispatcher::on_activity_task_queued(const std::string& activity_arn) {
+  serve(activity_arn);
+}
+
+// Hands queued tasks to waiting pollers, oldest poller first, until either runs out.
+void ActivityDispatcher::serve(const std::string& activity_arn) {
+  for (;;) {
+    Poller poller;
+    {
+      std::lock_guard lk(mu_);
+      auto it = waiting_.find(activity_arn);
+      if (it == waiting_.end() || it->second.empty()) return;
+      poller = std::move(it->second.front());
+      it->second.pop_front();
+      if (it->second.empty()) waiting_.erase(it);
+    }
+    std::optional<ActivityTask> task;
+    try {
+      task = claim(activity_arn, poller.worker_name);
+    } catch (const std::exception& e) {
+      spdlog::error("claiming an activity task of {} failed: {}", activity_arn, e.what());
+    }
+    if (!task) {
+      // Nothing to hand out: the poller goes back to the front of the line.
+      std::lock_guard lk(mu_);
+      if (stopping_) {
+        poller.reply(std::nullopt);
+        return;
+      }
+      waiting_[activity_arn].push_front(std::move(poller));
+      return;
+    }
+    poller.reply(std::move(task));
+  }
+}
+
+void ActivityDispatcher::sweep_loop() {
+  std::unique_lock lk(mu_);
+  while (!stopping_) {
+    auto now = std::chrono::steady_clock::now();
+    std::vector<Reply> expired;
+    auto next = now + std::chrono::seconds(1);
+    for (auto it = waiting_.begin(); it != waiting_.end();) {
+      auto& q = it->second;
+      for (auto p = q.begin(); p != q.end();) {
+        if (p->deadline <= now) {
+          expired.push_back(std::move(p->reply));
+          p = q.erase(p);
+        } else {
+          next = std::min(next, p->deadline);
+          ++p;
+        }
+      }
+      it = q.empty() ? waiting_.erase(it) : std::next(it);
+    }
+    if (!expired.empty()) {
+      lk.unlock();
+      for (auto& r : expired) r(std::nullopt);
+      lk.lock();
+      continue;
+    }
+    cv_.wait_until(lk, next);
+  }
+}
+
+}  // namespace stepd::tasks

@@ -1,0 +1,70 @@
+#pragma once
+// Hands queued activity tasks to workers that long-poll GetActivityTask. Queued tasks are rows
+// in the store; a poller that finds none waits (in memory, no thread) until a task is queued or
+// its poll time runs out, then gets an empty answer.
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "core/engine/engine.h"
+
+namespace stepd::tasks {
+
+struct ActivityTask {
+  std::string task_token;
+  std::string input;  // JSON text
+};
+
+struct ActivityDispatcherOptions {
+  int64_t poll_ms = 60000;    // how long GetActivityTask waits before answering empty
+  size_t max_pollers = 1000;  // per activity, as AWS
+};
+
+class ActivityDispatcher final : public engine::EngineListener {
+ public:
+  ActivityDispatcher(store::Store& store, engine::Engine& engine,
+                     ActivityDispatcherOptions options);
+  ~ActivityDispatcher() override;
+
+  // Replies exactly once: a task, or nullopt when the poll time ran out. Throws ApiError
+  // ActivityWorkerLimitExceeded (synchronously) when too many workers already wait.
+  using Reply = std::function<void(std::optional<ActivityTask>)>;
+  void poll(const std::string& activity_arn, const std::string& worker_name, Reply reply);
+
+  void on_activity_task_queued(const std::string& activity_arn) override;
+
+  void shutdown();  // answers every waiting poller empty
+
+ private:
+  struct Poller {
+    uint64_t id;
+    std::string worker_name;
+    std::chrono::steady_clock::time_point deadline;
+    Reply reply;
+  };
+  // Takes the oldest queued task of the activity for this worker; nullopt if none.
+  std::optional<ActivityTask> claim(const std::string& activity_arn,
+                                    const std::string& worker_name);
+  void serve(const std::string& activity_arn);
+  void sweep_loop();
+
+  store::Store& store_;
+  engine::Engine& engine_;
+  ActivityDispatcherOptions options_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, std::deque<Poller>> waiting_;  // by activity ARN, oldest first
+  std::map<std::string, std::unique_ptr<std::mutex>> claim_locks_;
+  uint64_t next_id_ = 1;
+  bool stopping_ = false;
+  std::thread sweeper_;
+};
+
+}  // namespace stepd::tasks

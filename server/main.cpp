@@ -1,0 +1,171 @@
+// The composition root: reads the configuration, builds every part in dependency order, serves
+// until SIGINT/SIGTERM and takes everything down in reverse. No logic of its own lives here.
+#include <pthread.h>
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "api/cpprest_http_invoker.h"
+#include "api/cpprest_threads.h"
+#include "api/http_server.h"
+#include "core/common/clock.h"
+#include "core/common/token_codec.h"
+#include "core/engine/engine.h"
+#include "core/ops/service.h"
+#include "core/store/sqlite_store.h"
+#include "core/tasks/activity_dispatcher.h"
+#include "core/tasks/callback_service.h"
+#include "core/tasks/http_task_runner.h"
+#include "server/config.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace stepd;
+
+std::string exe_path(const char* argv0) {
+  std::error_code ec;
+  auto p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string(argv0) : p.string();
+}
+
+// The key is kept hex-encoded in the store's meta table.
+std::string decode_hex_key(const std::string& hex) {
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  if (hex.size() % 2 != 0) throw std::runtime_error("task_token_key in the store is not hex");
+  std::string out;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = nibble(hex[i]);
+    int lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) throw std::runtime_error("task_token_key in the store is not hex");
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return out;
+}
+
+void setup_logging(const std::string& level) {
+  auto logger = spdlog::stderr_color_mt("stepd");
+  spdlog::set_default_logger(logger);
+  // One line per event, UTC time with milliseconds, so lines sort and grep well.
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  spdlog::set_level(spdlog::level::from_str(level));
+  spdlog::flush_on(spdlog::level::warn);
+}
+
+int run(const server::Config& config, const std::string& exe) {
+  std::error_code ec;
+  fs::create_directories(config.data_dir, ec);
+  if (ec) {
+    spdlog::critical("cannot create data directory '{}': {}", config.data_dir, ec.message());
+    return 1;
+  }
+  std::string migrations = server::resolve_migrations_dir(config, exe, STEPD_SOURCE_DIR);
+
+  store::SqliteStore store(config.database_path());
+  store.migrate(migrations);
+  spdlog::info("store {} (schema from {})", config.database_path(), migrations);
+
+  std::string key =
+      decode_hex_key(store.put_meta_if_absent("task_token_key", TokenCodec::generate_key()));
+  SystemClock clock;
+  RandomIdSource ids;
+  TokenCodec tokens(key);
+
+  engine::EngineOptions engine_options;
+  engine_options.region = config.region;
+  engine_options.account = config.account;
+  engine_options.history_limit = config.history_limit;
+  engine::Engine engine(store, clock, ids, tokens, engine_options);
+
+  tasks::ActivityDispatcherOptions activity_options;
+  activity_options.poll_ms = int64_t{config.activity_poll_seconds} * 1000;
+  tasks::ActivityDispatcher activities(store, engine, activity_options);
+  tasks::CallbackService callbacks(engine, tokens);
+  api::CpprestHttpInvoker invoker;
+  tasks::HttpTaskRunner http_tasks(engine, invoker);
+  ops::Service service(store, engine, activities, callbacks, ids);
+  engine.add_listener(&activities);
+  engine.add_listener(&http_tasks);
+  engine.add_listener(&service);
+
+  engine.start();  // recovery: re-dispatches what was not dispatched before a stop or crash
+  service.set_ready(true);
+
+  api::HttpServer::Options http_options;
+  http_options.host = config.listen_host;
+  http_options.port = config.listen_port;
+  http_options.threads = static_cast<size_t>(config.http_threads);
+  http_options.max_body_bytes = static_cast<size_t>(config.max_body_bytes);
+  http_options.region = config.region;
+  http_options.account = config.account;
+  api::HttpServer http(service, http_options);
+  http.start();
+  spdlog::info("listening on {}", http.url());
+
+  // SIGINT/SIGTERM are blocked in every thread (main blocked them before any thread started),
+  // so this is the only place they are delivered.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  spdlog::info("received {}, shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
+
+  http.stop();            // no new requests; those in flight are answered
+  activities.shutdown();  // waiting GetActivityTask polls get their empty answer
+  service.shutdown();     // waiting callers get the current description
+  engine.shutdown();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  server::Config config;
+  try {
+    config = server::load_config(std::vector<std::string>(argv + 1, argv + argc),
+                                 server::stepd_environment());
+  } catch (const server::ConfigError& e) {
+    std::cerr << "stepd: " << e.what() << "\nTry 'stepd --help'.\n";
+    return 2;
+  }
+  if (config.help) {
+    std::cout << server::usage();
+    return 0;
+  }
+  if (config.version) {
+    std::cout << "stepd 0.1.0\n";
+    return 0;
+  }
+
+  // Before any thread exists, so that every thread inherits the mask and sigwait() in run()
+  // is the only receiver.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not end the server
+
+  api::initialize_cpprest_threads(static_cast<size_t>(config.http_threads));
+  setup_logging(config.log_level);
+  if (!config.config_file.empty()) spdlog::info("configuration from {}", config.config_file);
+
+  try {
+    return run(config, exe_path(argv[0]));
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    spdlog::shutdown();
+    return 1;
+  }
+}
