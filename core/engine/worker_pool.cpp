@@ -39,7 +39,11 @@ void WorkerPool::run() {
       jobs_.pop_front();
       ++running_;
     }
-    job();
+    try {
+      job();
+    } catch (...) {
+      // Jobs report their own failures; one that escapes must not take the thread down.
+    }
     {
       std::lock_guard lk(mu_);
       --running_;

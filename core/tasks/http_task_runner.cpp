@@ -4,8 +4,8 @@
 
 namespace stepd::tasks {
 
-HttpTaskRunner::HttpTaskRunner(engine::Engine& engine, HttpInvoker& invoker)
-    : engine_(engine), invoker_(invoker) {}
+HttpTaskRunner::HttpTaskRunner(engine::Engine& engine, HttpInvoker& invoker, int threads)
+    : engine_(engine), invoker_(invoker), replies_(threads) {}
 
 void HttpTaskRunner::on_outbox(const store::OutboxRecord& record) {
   if (record.kind != "http") return;

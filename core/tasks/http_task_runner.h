@@ -3,18 +3,22 @@
 // the outbox in the same transaction that schedules the task; this runner makes the call after
 // commit (and again after a crash, from the outbox) and feeds the reply back to the engine.
 #include "core/engine/engine.h"
+#include "core/engine/worker_pool.h"
 #include "core/tasks/http_invoker.h"
 
 namespace stepd::tasks {
 
 class HttpTaskRunner final : public engine::EngineListener {
  public:
-  HttpTaskRunner(engine::Engine& engine, HttpInvoker& invoker);
+  HttpTaskRunner(engine::Engine& engine, HttpInvoker& invoker, int threads = 2);
   void on_outbox(const store::OutboxRecord& record) override;
 
  private:
   engine::Engine& engine_;
   HttpInvoker& invoker_;
+  // Replies arrive on the HTTP client's threads; recording one waits for a store commit, so
+  // that wait happens here instead of on a thread the HTTP library needs.
+  engine::WorkerPool replies_;
 };
 
 }  // namespace stepd::tasks

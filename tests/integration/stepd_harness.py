@@ -5,15 +5,20 @@ back on the same port and data (after stop() or kill9()). Clients: aws_json() sp
 AWS JSON 1.0 protocol with urllib, rest() calls the /v1 routes, aws_cli() runs the real
 AWS CLI. Standard library only.
 """
+import http.server
 import json
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import time
+import unittest
 import urllib.error
+import urllib.parse
 import urllib.request
 
 def _bin():
@@ -194,6 +199,128 @@ class StepdServer:
     def get_activity_task(self, arn, worker="worker-1", timeout=70):
         return self.aws_json("GetActivityTask", {"activityArn": arn, "workerName": worker},
                              timeout=timeout)
+
+
+def wait_until(predicate, timeout=30, interval=0.05, what="condition"):
+    """Polls predicate() until it returns something truthy; returns that value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached after {timeout}s")
+        time.sleep(interval)
+
+
+class ServerTestCase(unittest.TestCase):
+    """A TestCase whose servers are always closed, with their log tails printed when a test fails."""
+
+    def start_server(self, **kwargs):
+        server = StepdServer(**kwargs)
+        self.addCleanup(self._close_server, server)
+        return server.start()
+
+    def _failed(self):
+        result = getattr(getattr(self, "_outcome", None), "result", None)
+        if result is None:
+            return True
+        for test, _ in list(getattr(result, "failures", [])) + list(getattr(result, "errors", [])):
+            if test is self or getattr(test, "test_case", None) is self:
+                return True
+        return False
+
+    def _close_server(self, server):
+        if self._failed():
+            sys.stderr.write(f"\n--- stepd log tail ({self.id()}) ---\n{server.log_tail()}\n---\n")
+        server.close()
+
+    def assertApiError(self, error_type, fn, *args, status=400, **kwargs):
+        """Calls fn(*args, **kwargs), asserts it raises ApiError with that __type and status; returns it."""
+        with self.assertRaises(ApiError) as cm:
+            fn(*args, **kwargs)
+        self.assertEqual(cm.exception.type, error_type, str(cm.exception.body))
+        self.assertEqual(cm.exception.status, status, str(cm.exception.body))
+        return cm.exception
+
+
+class HttpReceiver:
+    """A small HTTP server on a free loopback port, run in a thread: records each request as
+    {method, path, query, headers, body (parsed JSON or text)} and answers with `respond(request)`
+    -> (status, body object) (default 200 {"received": true}). `requests` lists the requests
+    answered (in the order their answers were sent), `arrivals` every request as it arrived
+    (before respond() ran, so it includes calls still being answered)."""
+
+    def __init__(self, respond=None):
+        self.requests = []
+        self.arrivals = []
+        self.cond = threading.Condition()
+        self.respond = respond or (lambda req: (200, {"received": True}))
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _handle(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                text = raw.decode("utf-8", "replace")
+                try:
+                    body = json.loads(text) if text else None
+                except ValueError:
+                    body = text
+                parsed = urllib.parse.urlsplit(self.path)
+                req = {"method": self.command, "path": parsed.path,
+                       "query": urllib.parse.parse_qs(parsed.query),
+                       "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+                with receiver.cond:
+                    receiver.arrivals.append(req)
+                    receiver.cond.notify_all()
+                status, answer = receiver.respond(req)
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                with receiver.cond:
+                    receiver.requests.append(req)
+                    receiver.cond.notify_all()
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _handle
+
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                # a client that goes away (e.g. a stepd killed with SIGKILL) is not an error here
+                if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+                    super().handle_error(request, client_address)
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def wait_for(self, count, timeout=30, arrived=False):
+        """Waits until at least `count` requests were answered (or, with arrived=True, had
+        arrived); returns a copy of that list."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            seen = self.arrivals if arrived else self.requests
+            while len(seen) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"receiver got {len(seen)} requests, expected {count}")
+                self.cond.wait(left)
+            return list(seen)
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 def _send(req, timeout):

@@ -1,0 +1,196 @@
+// The engine service against a real SQLite store, on simulated time.
+#include "core/engine/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "core/common/api_error.h"
+#include "core/store/sqlite_store.h"
+
+namespace stepd::engine {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kActivity = "arn:aws:states:us-east-1:123456789012:activity:work";
+
+class RecordingListener : public EngineListener {
+ public:
+  void on_activity_task_queued(const std::string& arn) override { queued.push_back(arn); }
+  void on_outbox(const store::OutboxRecord& r) override { outbox.push_back(r.key); }
+  void on_execution_closed(const store::ExecutionRecord& e) override { closed.push_back(e.arn); }
+  std::vector<std::string> queued, outbox, closed;
+};
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("stepd-engine-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    open();
+  }
+
+  void TearDown() override {
+    close();
+    fs::remove_all(dir_);
+  }
+
+  // Opens store and engine on the data directory, as a server start does.
+  void open() {
+    store_ = std::make_unique<store::SqliteStore>((dir_ / "stepd.db").string());
+    store_->migrate(STEPD_SOURCE_DIR "/migrations/sqlite");
+    engine_ = std::make_unique<Engine>(*store_, clock_, ids_, tokens_, EngineOptions{});
+    listener_ = std::make_unique<RecordingListener>();
+    engine_->add_listener(listener_.get());
+  }
+
+  void close() {
+    engine_.reset();
+    store_.reset();
+  }
+
+  store::StateMachineRecord create_machine(const std::string& name, const std::string& definition) {
+    store::StateMachineRecord sm;
+    sm.arn = "arn:aws:states:us-east-1:123456789012:stateMachine:" + name;
+    sm.name = name;
+    sm.revision_id = name + "-r1";
+    sm.definition = definition;
+    sm.role_arn = "arn:aws:iam::123456789012:role/r";
+    sm.creation_ms = clock_.now_ms();
+    EXPECT_EQ(store_->create_state_machine(sm), store::CreateOutcome::kCreated);
+    return sm;
+  }
+
+  store::ExecutionRecord get(const std::string& arn) { return *store_->get_execution(arn); }
+
+  fs::path dir_;
+  ManualClock clock_;
+  SequentialIdSource ids_;
+  TokenCodec tokens_{std::string(32, 'k')};
+  std::unique_ptr<store::SqliteStore> store_;
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<RecordingListener> listener_;
+};
+
+TEST_F(EngineTest, WaitStateFiresWhenTheClockReachesIt) {
+  auto sm = create_machine(
+      "wait", R"({"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":30,"End":true}}})");
+  bool created = false;
+  auto exec = engine_->start_execution(sm, "e1", R"({"a":1})", &created);
+  EXPECT_TRUE(created);
+  EXPECT_EQ(get(exec.arn).status, "RUNNING");
+  clock_.advance_ms(29000);
+  EXPECT_EQ(engine_->fire_due_timers(), 0);
+  clock_.advance_ms(1000);
+  EXPECT_EQ(engine_->fire_due_timers(), 1);
+  auto done = get(exec.arn);
+  EXPECT_EQ(done.status, "SUCCEEDED");
+  EXPECT_EQ(done.output, R"({"a":1})");
+  EXPECT_EQ(listener_->closed, std::vector<std::string>{exec.arn});
+  std::string next;
+  auto history = store_->get_history(done.id, store::Page{"", 100}, false, &next);
+  ASSERT_EQ(history.size(), 4u);
+  EXPECT_EQ(history.back().type, "ExecutionSucceeded");
+}
+
+TEST_F(EngineTest, StartIsIdempotentOnNameAndInput) {
+  auto sm = create_machine(
+      "idem", R"({"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":30,"End":true}}})");
+  bool created = false;
+  auto first = engine_->start_execution(sm, "same", "{}", &created);
+  EXPECT_TRUE(created);
+  auto again = engine_->start_execution(sm, "same", "{}", &created);
+  EXPECT_FALSE(created);
+  EXPECT_EQ(again.arn, first.arn);
+  EXPECT_EQ(again.start_ms, first.start_ms);
+  try {
+    engine_->start_execution(sm, "same", R"({"other":true})", &created);
+    FAIL() << "a different input must be refused";
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.type(), "ExecutionAlreadyExists");
+  }
+}
+
+TEST_F(EngineTest, TimersAndTasksSurviveARestart) {
+  auto sm = create_machine("mixed", std::string(R"({"StartAt":"T","States":{
+      "T":{"Type":"Task","Resource":")") + kActivity +
+                                        R"(","Next":"W"},
+      "W":{"Type":"Wait","Seconds":60,"End":true}}})");
+  bool created = false;
+  auto exec = engine_->start_execution(sm, "e1", "{}", &created);
+  ASSERT_EQ(listener_->queued, std::vector<std::string>{kActivity});
+  auto task = store_->next_activity_task(kActivity);
+  ASSERT_TRUE(task);
+  std::string token = task->token;
+
+  // A restart: everything in memory is gone; the store is all there is.
+  close();
+  open();
+  auto claims = tokens_.open(token);
+  ASSERT_TRUE(claims);
+  EngineEvent started;
+  started.kind = EngineEvent::Kind::kActivityStarted;
+  started.task_seq = claims->task_seq;
+  ASSERT_EQ(engine_->deliver(claims->execution_id, started), Engine::Delivery::kApplied);
+  EngineEvent ok;
+  ok.kind = EngineEvent::Kind::kTaskSucceeded;
+  ok.task_seq = claims->task_seq;
+  ok.output = R"({"done":true})";
+  ASSERT_EQ(engine_->deliver(claims->execution_id, ok), Engine::Delivery::kApplied);
+  EXPECT_EQ(engine_->deliver(claims->execution_id, ok), Engine::Delivery::kClosed);
+
+  // The Wait timer is in the store; another restart, and the clock passes its due time
+  // while the server is down: it fires at once after the start.
+  close();
+  clock_.advance_ms(120000);
+  open();
+  EXPECT_EQ(engine_->fire_due_timers(), 1);
+  EXPECT_EQ(get(exec.arn).status, "SUCCEEDED");
+  EXPECT_EQ(get(exec.arn).output, R"({"done":true})");
+}
+
+TEST_F(EngineTest, StopClosesTheTaskAndItsQueueEntry) {
+  auto sm = create_machine("stop", std::string(R"({"StartAt":"T","States":{
+      "T":{"Type":"Task","Resource":")") + kActivity + R"(","End":true}}})");
+  bool created = false;
+  auto exec = engine_->start_execution(sm, "e1", "{}", &created);
+  auto stopped = engine_->stop_execution(exec.arn, "Halt", "operator");
+  EXPECT_EQ(stopped.status, "ABORTED");
+  EXPECT_EQ(stopped.error, "Halt");
+  EXPECT_FALSE(store_->next_activity_task(kActivity));
+  // Stopping again leaves it as it is.
+  EXPECT_EQ(engine_->stop_execution(exec.arn, "", "").status, "ABORTED");
+  EXPECT_THROW(engine_->stop_execution(exec.arn + "x", "", ""), ApiError);
+}
+
+TEST_F(EngineTest, DeliveryToAnUnknownExecutionIsNotFound) {
+  EngineEvent ok;
+  ok.kind = EngineEvent::Kind::kTaskSucceeded;
+  ok.task_seq = 1;
+  ok.output = "{}";
+  EXPECT_EQ(engine_->deliver(987654, ok), Engine::Delivery::kNotFound);
+}
+
+TEST_F(EngineTest, TaskTimeoutFiresFromTheStore) {
+  auto sm = create_machine(
+      "timeout", R"({"StartAt":"H","States":{"H":{"Type":"Task",
+        "Resource":"arn:aws:states:::http:invoke.waitForTaskToken","TimeoutSeconds":5,
+        "Parameters":{"ApiEndpoint":"http://127.0.0.1:9/","Method":"POST"},"End":true}}})");
+  bool created = false;
+  auto exec = engine_->start_execution(sm, "e1", "{}", &created);
+  EXPECT_EQ(listener_->outbox, std::vector<std::string>{"http:1"});
+  EXPECT_EQ(store_->pending_outbox(10).size(), 1u);
+  clock_.advance_ms(5000);
+  EXPECT_EQ(engine_->fire_due_timers(), 1);
+  auto done = get(exec.arn);
+  EXPECT_EQ(done.status, "FAILED");
+  EXPECT_EQ(done.error, "States.Timeout");
+  EXPECT_TRUE(store_->pending_outbox(10).empty()) << "the call is no longer owed";
+}
+
+}  // namespace
+}  // namespace stepd::engine
