@@ -1,5 +1,7 @@
 #include "core/common/token_codec.h"
 
+#include "core/common/base64url.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -16,54 +18,6 @@ namespace {
 constexpr unsigned char kVersion = 1;
 constexpr size_t kBodySize = 1 + 8 + 8 + 8;
 constexpr size_t kMacSize = 16;
-
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-std::string base64url(const unsigned char* data, size_t n) {
-  std::string out;
-  out.reserve((n * 4 + 2) / 3);
-  uint32_t buf = 0;
-  int bits = 0;
-  for (size_t i = 0; i < n; ++i) {
-    buf = (buf << 8) | data[i];
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kAlphabet[(buf >> bits) & 63]);
-    }
-  }
-  if (bits > 0) out.push_back(kAlphabet[(buf << (6 - bits)) & 63]);
-  return out;
-}
-
-std::optional<std::string> unbase64url(std::string_view s) {
-  std::string out;
-  uint32_t buf = 0;
-  int bits = 0;
-  for (char c : s) {
-    int v;
-    if (c >= 'A' && c <= 'Z') {
-      v = c - 'A';
-    } else if (c >= 'a' && c <= 'z') {
-      v = c - 'a' + 26;
-    } else if (c >= '0' && c <= '9') {
-      v = c - '0' + 52;
-    } else if (c == '-') {
-      v = 62;
-    } else if (c == '_') {
-      v = 63;
-    } else {
-      return std::nullopt;
-    }
-    buf = (buf << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buf >> bits) & 0xff));
-    }
-  }
-  return out;
-}
 
 void put_u64(unsigned char* p, uint64_t v) {
   for (int i = 7; i >= 0; --i) {
@@ -101,19 +55,19 @@ std::string TokenCodec::seal(const TokenClaims& claims) const {
   put_u64(buf + 17, claims.nonce);
   auto m = mac(key_, buf, kBodySize);
   std::copy(m.begin(), m.begin() + kMacSize, buf + kBodySize);
-  return base64url(buf, sizeof buf);
+  return base64url_encode(std::string_view(reinterpret_cast<const char*>(buf), sizeof buf));
 }
 
 std::optional<TokenClaims> TokenCodec::open(std::string_view token) const {
   if (token.size() > 128) return std::nullopt;
-  auto raw = unbase64url(token);
+  auto raw = base64url_decode(token);
   if (!raw || raw->size() != kBodySize + kMacSize) return std::nullopt;
   const auto* p = reinterpret_cast<const unsigned char*>(raw->data());
   if (p[0] != kVersion) return std::nullopt;
   auto m = mac(key_, p, kBodySize);
   if (CRYPTO_memcmp(m.data(), p + kBodySize, kMacSize) != 0) return std::nullopt;
   // Re-encoding must give the same text: rejects tokens with trailing bits flipped.
-  if (base64url(p, kBodySize + kMacSize) != token) return std::nullopt;
+  if (base64url_encode(*raw) != token) return std::nullopt;
   TokenClaims c;
   c.execution_id = static_cast<int64_t>(get_u64(p + 1));
   c.task_seq = static_cast<int64_t>(get_u64(p + 9));

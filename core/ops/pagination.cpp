@@ -1,44 +1,10 @@
 #include "core/ops/pagination.h"
 
 #include "core/common/api_error.h"
+#include "core/common/base64url.h"
 
 namespace stepd::ops {
 namespace {
-
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-std::string encode(const std::string& in) {
-  std::string out;
-  uint32_t buf = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    buf = (buf << 8) | c;
-    bits += 8;
-    while (bits >= 6) {
-      bits -= 6;
-      out.push_back(kAlphabet[(buf >> bits) & 63]);
-    }
-  }
-  if (bits > 0) out.push_back(kAlphabet[(buf << (6 - bits)) & 63]);
-  return out;
-}
-
-std::optional<std::string> decode(const std::string& in) {
-  std::string out;
-  uint32_t buf = 0;
-  int bits = 0;
-  for (char c : in) {
-    const char* p = c ? std::char_traits<char>::find(kAlphabet, 64, c) : nullptr;
-    if (!p) return std::nullopt;
-    buf = (buf << 6) | static_cast<uint32_t>(p - kAlphabet);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buf >> bits) & 0xff));
-    }
-  }
-  return out;
-}
 
 [[noreturn]] void invalid(const std::string& why) {
   throw ApiError("InvalidToken", "Invalid Token: '" + why + "'");
@@ -54,12 +20,12 @@ int page_size(std::optional<int64_t> max_results) {
 std::string PageTokens::issue(const Json& scope, const std::string& cursor) const {
   if (cursor.empty()) return "";
   Json body = {{"c", cursor}, {"s", scope}, {"t", clock_.now_ms()}};
-  return encode(body.dump());
+  return base64url_encode(body.dump());
 }
 
 std::string PageTokens::open(const std::optional<std::string>& token, const Json& scope) const {
   if (!token) return "";
-  auto text = decode(*token);
+  auto text = base64url_decode(*token);
   if (!text || !Json::accept(*text)) invalid("nextToken is not a token this server issued");
   Json body = Json::parse(*text);
   if (!body.is_object() || !body.contains("c") || !body["c"].is_string() || body["c"] == "" ||
