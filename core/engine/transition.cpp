@@ -163,7 +163,7 @@ class Stepper {
 
   void start() {
     applied_ = true;
-    Json input = Json::parse(exec_.input);
+    Json input = execution_input();
     emit("ExecutionStarted", Json{{"input", exec_.input},
                                   {"inputDetails", {{"truncated", false}}},
                                   {"roleArn", ctx_.role_arn},
@@ -332,7 +332,7 @@ class Stepper {
         state_.contains("frame") ? frame().value("entered_ms", ctx_.now_ms) : ctx_.now_ms;
     Json c{{"Execution",
             {{"Id", exec_.arn},
-             {"Input", Json::parse(exec_.input)},
+             {"Input", execution_input()},
              {"Name", exec_.name},
              {"RoleArn", ctx_.role_arn},
              {"StartTime", format_iso8601_ms(exec_.start_ms)},
@@ -344,6 +344,12 @@ class Stepper {
              {"RetryCount", retry_count()}}}};
     if (!token.empty()) c["Task"] = {{"Token", token}};
     return c;
+  }
+
+  // The execution's input, parsed once per step (the context object of every state holds it).
+  const Json& execution_input() {
+    if (!execution_input_) execution_input_ = Json::parse(exec_.input);
+    return *execution_input_;
   }
 
   int64_t retry_count() {
@@ -992,6 +998,7 @@ class Stepper {
   Json state_;
   store::ExecutionWrite write_;
   std::optional<std::pair<std::string, Json>> next_;
+  std::optional<Json> execution_input_;
   Json assigned_ = Json::object();
   std::string last_type_;
   bool applied_ = false;
