@@ -48,8 +48,11 @@ void apply_listen(Config& c, const std::string& v) {
     throw ConfigError("expected HOST:PORT, got '" + v + "'");
   }
   std::string host = v.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);  // [::1]:8080
+  if (host.find(':') != std::string::npos) {
+    // cpprestsdk's Linux listener hands the bracketed host to its resolver, which fails with
+    // "Service not found": say so here instead of failing at start.
+    throw ConfigError("IPv6 listen addresses are not supported yet, got '" + v +
+                      "'; use an IPv4 address such as 127.0.0.1 or 0.0.0.0");
   }
   if (host.empty()) throw ConfigError("expected HOST:PORT, got '" + v + "'");
   int64_t port;

@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <future>
-#include <regex>
 
 #include "api/cpprest_threads.h"
 #include "core/common/api_error.h"
@@ -46,6 +46,19 @@ class HttpServerTest : public ::testing::Test {
   std::unique_ptr<web::http::client::http_client> client_;
 };
 
+// 8-4-4-4-12 lowercase hex, version 4, RFC 4122 variant. (Not std::regex: GCC 12 warns inside
+// it under the sanitizers, and warnings are errors.)
+bool is_uuid_v4(const std::string& s) {
+  if (s.size() != 36) return false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash != (s[i] == '-')) return false;
+    if (!dash && !std::isxdigit(static_cast<unsigned char>(s[i]))) return false;
+    if (!dash && std::isupper(static_cast<unsigned char>(s[i]))) return false;
+  }
+  return s[14] == '4' && std::string("89ab").find(s[19]) != std::string::npos;
+}
+
 void expect_error(const testing::Reply& r, int status, const std::string& type) {
   EXPECT_EQ(r.status, status) << r.body;
   auto body = r.json();
@@ -66,11 +79,9 @@ TEST_F(HttpServerTest, AwsTargetRoutesToTheActionWithTheBody) {
 }
 
 TEST_F(HttpServerTest, EveryResponseCarriesAUuidRequestId) {
-  const std::regex uuid("[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
   for (const auto& r : {aws("ListStateMachines", "{}"), aws("Nope", "{}"),
                         send(*client_, "GET", "/healthz"), send(*client_, "GET", "/nowhere")}) {
-    EXPECT_TRUE(std::regex_match(r.header("x-amzn-RequestId"), uuid))
-        << r.header("x-amzn-RequestId");
+    EXPECT_TRUE(is_uuid_v4(r.header("x-amzn-RequestId"))) << r.header("x-amzn-RequestId");
   }
   EXPECT_NE(aws("ListStateMachines", "{}").header("x-amzn-RequestId"),
             aws("ListStateMachines", "{}").header("x-amzn-RequestId"));

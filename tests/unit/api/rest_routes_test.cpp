@@ -93,8 +93,6 @@ std::vector<Case> cases() {
       {"POST", std::string("/v1/executions/") + kExec + "/stop",
        R"({"error":"Cancelled","cause":"by hand"})", "StopExecution",
        std::string(R"({"error":"Cancelled","cause":"by hand","executionArn":")") + kExec + "\"}"},
-      {"POST", std::string("/v1/executions/") + kExec + "/redrive", "", "RedriveExecution",
-       std::string(R"({"executionArn":")") + kExec + "\"}"},
       {"GET",
        std::string("/v1/executions/") + kExec +
            "/history?maxResults=2&nextToken=t&reverseOrder=true&includeExecutionData=FALSE",
@@ -203,7 +201,7 @@ TEST_F(RestRoutesTest, UnsupportedActionIsUnknownOperation) {
   HttpServer server(narrow, options);
   server.start();
   web::http::client::http_client client(server.url());
-  auto r = send(client, "POST", std::string("/v1/executions/") + kExec + "/redrive");
+  auto r = send(client, "POST", std::string("/v1/executions/") + kExec + "/stop");
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.json()["__type"], "UnknownOperationException");
   EXPECT_EQ(send(client, "GET", "/v1/activities").status, 200);
