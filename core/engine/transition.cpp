@@ -327,23 +327,33 @@ class Stepper {
 
   // ---- data flow
 
-  Json context(const State& s, const std::string& token = "") {
+  // The context object ($$) for state `s`. Built once per step and updated in place for each
+  // state, so that the execution's input is not copied for every state the step runs.
+  const Json& context(const State& s, const std::string& token = "") {
+    if (context_.is_null()) {
+      context_ = Json{{"Execution",
+                       {{"Id", exec_.arn},
+                        {"Input", execution_input()},
+                        {"Name", exec_.name},
+                        {"RoleArn", ctx_.role_arn},
+                        {"StartTime", format_iso8601_ms(exec_.start_ms)},
+                        {"RedriveCount", 0}}},
+                      {"StateMachine",
+                       {{"Id", exec_.state_machine_arn}, {"Name", ctx_.state_machine_name}}},
+                      {"State", Json::object()}};
+    }
     int64_t entered_ms =
         state_.contains("frame") ? frame().value("entered_ms", ctx_.now_ms) : ctx_.now_ms;
-    Json c{{"Execution",
-            {{"Id", exec_.arn},
-             {"Input", execution_input()},
-             {"Name", exec_.name},
-             {"RoleArn", ctx_.role_arn},
-             {"StartTime", format_iso8601_ms(exec_.start_ms)},
-             {"RedriveCount", 0}}},
-           {"StateMachine", {{"Id", exec_.state_machine_arn}, {"Name", ctx_.state_machine_name}}},
-           {"State",
-            {{"EnteredTime", format_iso8601_ms(entered_ms)},
-             {"Name", s.name},
-             {"RetryCount", retry_count()}}}};
-    if (!token.empty()) c["Task"] = {{"Token", token}};
-    return c;
+    Json& st = context_["State"];
+    st["EnteredTime"] = format_iso8601_ms(entered_ms);
+    st["Name"] = s.name;
+    st["RetryCount"] = retry_count();
+    if (token.empty()) {
+      context_.erase("Task");
+    } else {
+      context_["Task"] = {{"Token", token}};
+    }
+    return context_;
   }
 
   // The execution's input, parsed once per step (the context object of every state holds it).
@@ -421,7 +431,7 @@ class Stepper {
   // ---- instant states
 
   void run_pass(const State& s, const Json& input) {
-    Json ctx = context(s);
+    const Json& ctx = context(s);
     Json effective = select_path(s.input_path, input, ctx);
     Json result = effective;
     if (s.result) {
@@ -443,7 +453,7 @@ class Stepper {
   }
 
   void run_choice(const State& s, const Json& input) {
-    Json ctx = context(s);
+    const Json& ctx = context(s);
     Json effective = select_path(s.input_path, input, ctx);
     asl::EvalScope scope{effective, ctx, vars(), &ctx_.ids};
     const asl::ChoiceRule* chosen = nullptr;
@@ -467,7 +477,7 @@ class Stepper {
   }
 
   void run_wait(const State& s, const Json& input) {
-    Json ctx = context(s);
+    const Json& ctx = context(s);
     Json effective = select_path(s.input_path, input, ctx);
     int64_t due = ctx_.now_ms;
     if (s.seconds) {
@@ -517,7 +527,7 @@ class Stepper {
   }
 
   void run_succeed(const State& s, const Json& input) {
-    Json ctx = context(s);
+    const Json& ctx = context(s);
     Json output = select_path(s.output_path, select_path(s.input_path, input, ctx), ctx);
     exit_state(s, std::move(output), "");
   }
@@ -525,7 +535,7 @@ class Stepper {
   void run_fail(const State& s, const Json& input) {
     StatesError err;
     try {
-      Json ctx = context(s);
+      const Json& ctx = context(s);
       err.error = fail_field(s.error, s.error_path, input, ctx);
       err.cause = fail_field(s.cause, s.cause_path, input, ctx);
     } catch (const StatesException& e) {
@@ -585,7 +595,7 @@ class Stepper {
     uint64_t nonce = ctx_.ids.random_u64();
     std::string token = ctx_.tokens.seal({exec_.id, seq, nonce});
 
-    Json ctx = context(s, token);
+    const Json& ctx = context(s, token);
     Json effective = select_path(s.input_path, input, ctx);
     Json params = s.parameters ? eval_template(*s.parameters, effective, ctx) : effective;
     auto timeout = seconds_field(s.timeout_seconds, s.timeout_seconds_path, "TimeoutSecondsPath",
@@ -778,7 +788,7 @@ class Stepper {
   void complete_task(const State& s, Json result) {
     Json input = frame()["input"];
     try {
-      Json ctx = context(s);
+      const Json& ctx = context(s);
       if (s.result_selector) result = eval_template(*s.result_selector, result, ctx);
       assign(s.assign, result, ctx);
       Json output = select_path(s.output_path, put_result(s.result_path, input, result), ctx);
@@ -999,6 +1009,7 @@ class Stepper {
   store::ExecutionWrite write_;
   std::optional<std::pair<std::string, Json>> next_;
   std::optional<Json> execution_input_;
+  Json context_;
   Json assigned_ = Json::object();
   std::string last_type_;
   bool applied_ = false;
