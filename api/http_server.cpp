@@ -156,16 +156,17 @@ void reply_waited(const ExchangePtr& ex, Json description) {
   ex->reply(status, description, extra);
 }
 
-void wait_and_reply(const ExchangePtr& ex, const std::string& arn, int seconds) {
+void wait_and_reply(const ExchangePtr& ex, const std::string& arn, int seconds, bool include_data) {
   auto& shared = ex->shared();
   call_operations(ex, [&] {
-    shared.ops.wait_for_execution(arn, seconds, [ex](Json description, std::exception_ptr error) {
-      if (error) {
-        ex->reply_error(error);
-      } else {
-        reply_waited(ex, std::move(description));
-      }
-    });
+    shared.ops.wait_for_execution(arn, seconds, include_data,
+                                  [ex](Json description, std::exception_ptr error) {
+                                    if (error) {
+                                      ex->reply_error(error);
+                                    } else {
+                                      reply_waited(ex, std::move(description));
+                                    }
+                                  });
   });
 }
 
@@ -185,7 +186,8 @@ void serve_rest(const ExchangePtr& ex, const RouteMatch& match, const std::strin
   }
   const int seconds = *call.wait_seconds;
   if (call.action != "StartExecution") {  // DescribeExecution: wait on the named execution
-    wait_and_reply(ex, call.request.at("executionArn").get<std::string>(), seconds);
+    bool include_data = call.request.value("includedData", "ALL_DATA") != "METADATA_ONLY";
+    wait_and_reply(ex, call.request.at("executionArn").get<std::string>(), seconds, include_data);
     return;
   }
   call_operations(ex, [&] {
@@ -197,7 +199,7 @@ void serve_rest(const ExchangePtr& ex, const RouteMatch& match, const std::strin
                           return ex->reply_error(std::make_exception_ptr(std::runtime_error(
                               "StartExecution answered without an executionArn")));
                         }
-                        wait_and_reply(ex, arn->get<std::string>(), seconds);
+                        wait_and_reply(ex, arn->get<std::string>(), seconds, true);
                       });
   });
 }

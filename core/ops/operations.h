@@ -28,9 +28,10 @@ class Operations {
   virtual std::vector<std::string> actions() const = 0;
 
   // Replies with DescribeExecution's response once the execution has left RUNNING, or after
-  // `timeout_seconds` with its current description (status still RUNNING).
+  // `timeout_seconds` with its current description (status still RUNNING). Without
+  // `include_data` the description leaves out input and output (includedData METADATA_ONLY).
   virtual void wait_for_execution(const std::string& execution_arn, int timeout_seconds,
-                                  Reply reply) = 0;
+                                  bool include_data, Reply reply) = 0;
 
   // True once the store is open and recovery is done.
   virtual bool ready() const = 0;

@@ -123,11 +123,11 @@ store::ExecutionRecord Service::require_execution(const std::string& arn) {
 
 // --- wait_for_execution
 
-void Service::answer_with_current(const std::string& arn, Reply reply) {
+void Service::answer_with_current(const std::string& arn, bool include_data, Reply reply) {
   Json response;
   std::exception_ptr error;
   try {
-    response = describe_execution_json(require_execution(arn), true);
+    response = describe_execution_json(require_execution(arn), include_data);
   } catch (...) {
     error = std::current_exception();
   }
@@ -135,7 +135,7 @@ void Service::answer_with_current(const std::string& arn, Reply reply) {
 }
 
 void Service::wait_for_execution(const std::string& execution_arn, int timeout_seconds,
-                                 Reply reply) {
+                                 bool include_data, Reply reply) {
   reply = once(std::move(reply));
   uint64_t id = 0;
   {
@@ -143,12 +143,13 @@ void Service::wait_for_execution(const std::string& execution_arn, int timeout_s
     if (!stopping_ && timeout_seconds > 0) {
       id = next_waiter_id_++;
       waiters_[execution_arn].push_back(
-          {id, std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds), reply});
+          {id, std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds),
+           include_data, reply});
       waiters_cv_.notify_all();
     }
   }
   if (id == 0) {
-    answer_with_current(execution_arn, reply);
+    answer_with_current(execution_arn, include_data, reply);
     return;
   }
   // Read after registering: a close that happens between the two is then seen by one of them.
@@ -182,7 +183,9 @@ void Service::wait_for_execution(const std::string& execution_arn, int timeout_s
     }
     return;
   }
-  if (current->status != "RUNNING" && take()) reply(describe_execution_json(*current, true), {});
+  if (current->status != "RUNNING" && take()) {
+    reply(describe_execution_json(*current, include_data), {});
+  }
 }
 
 void Service::on_execution_closed(const store::ExecutionRecord& execution) {
@@ -196,10 +199,11 @@ void Service::on_execution_closed(const store::ExecutionRecord& execution) {
   }
   // This runs on the committing thread: build the answer from the row we were given instead
   // of reading the store again.
-  Json response = describe_execution_json(execution, true);
+  Json full = describe_execution_json(execution, true);
+  Json metadata = describe_execution_json(execution, false);
   for (auto& w : ready) {
     try {
-      w.reply(response, {});
+      w.reply(w.include_data ? full : metadata, {});
     } catch (const std::exception& e) {
       spdlog::warn("answering a waiter of {} failed: {}", execution.arn, e.what());
     }
@@ -211,12 +215,17 @@ void Service::sweep_loop() {
   while (!stopping_) {
     auto now = std::chrono::steady_clock::now();
     auto next = std::chrono::steady_clock::time_point::max();
-    std::vector<std::pair<std::string, Reply>> expired;
+    struct Expired {
+      std::string arn;
+      bool include_data;
+      Reply reply;
+    };
+    std::vector<Expired> expired;
     for (auto it = waiters_.begin(); it != waiters_.end();) {
       auto& list = it->second;
       for (auto w = list.begin(); w != list.end();) {
         if (w->deadline <= now) {
-          expired.emplace_back(it->first, std::move(w->reply));
+          expired.push_back({it->first, w->include_data, std::move(w->reply)});
           w = list.erase(w);
         } else {
           next = std::min(next, w->deadline);
@@ -227,7 +236,9 @@ void Service::sweep_loop() {
     }
     if (!expired.empty()) {
       lock.unlock();
-      for (auto& [arn, reply] : expired) answer_with_current(arn, std::move(reply));
+      for (auto& [arn, include_data, reply] : expired) {
+        answer_with_current(arn, include_data, std::move(reply));
+      }
       lock.lock();
       continue;  // the map may have changed while unlocked
     }
@@ -253,7 +264,7 @@ void Service::stop_waiting() {
   }
   if (sweeper_.joinable()) sweeper_.join();
   for (auto& [arn, list] : pending) {
-    for (auto& w : list) answer_with_current(arn, std::move(w.reply));
+    for (auto& w : list) answer_with_current(arn, w.include_data, std::move(w.reply));
   }
 }
 

@@ -38,7 +38,7 @@ class Service final : public Operations, public engine::EngineListener {
 
   void invoke(const std::string& action, Json request, Reply reply) override;
   std::vector<std::string> actions() const override;
-  void wait_for_execution(const std::string& execution_arn, int timeout_seconds,
+  void wait_for_execution(const std::string& execution_arn, int timeout_seconds, bool include_data,
                           Reply reply) override;
   bool ready() const override { return ready_.load(); }
 
@@ -91,11 +91,12 @@ class Service final : public Operations, public engine::EngineListener {
   struct Waiter {
     uint64_t id;
     std::chrono::steady_clock::time_point deadline;
+    bool include_data;
     Reply reply;
   };
   void sweep_loop();
   void stop_waiting();
-  void answer_with_current(const std::string& arn, Reply reply);
+  void answer_with_current(const std::string& arn, bool include_data, Reply reply);
 
   const std::string& region() const { return engine_.options().region; }
   const std::string& account() const { return engine_.options().account; }

@@ -43,6 +43,7 @@ class FakeOperations : public ops::Operations {
   struct Wait {
     std::string arn;
     int timeout_seconds;
+    bool include_data;
   };
   // Decides the reply; the default answers {"ok": true}.
   using Behaviour = std::function<void(const std::string& action, const Json& request, Reply)>;
@@ -73,11 +74,12 @@ class FakeOperations : public ops::Operations {
     return names;
   }
 
-  void wait_for_execution(const std::string& arn, int timeout_seconds, Reply reply) override {
+  void wait_for_execution(const std::string& arn, int timeout_seconds, bool include_data,
+                          Reply reply) override {
     Json description;
     {
       std::lock_guard lock(mu_);
-      waits_.push_back({arn, timeout_seconds});
+      waits_.push_back({arn, timeout_seconds, include_data});
       description = wait_description_;
     }
     reply(description, nullptr);

@@ -274,7 +274,16 @@ TEST_F(WaitTest, DescribeCanWaitToo) {
   EXPECT_EQ(r.status, 409);
   ASSERT_EQ(ops_.waits().size(), 1u);
   EXPECT_EQ(ops_.waits()[0].arn, kExec);
+  EXPECT_TRUE(ops_.waits()[0].include_data);
   EXPECT_TRUE(ops_.calls().empty());
+}
+
+TEST_F(WaitTest, DescribeWaitHonoursIncludedData) {
+  ops_.set_wait_description(Json{{"executionArn", kExec}, {"status", "SUCCEEDED"}});
+  auto r = send(*client_, "GET", "/v1/executions/orders:run-1?wait=10&includedData=METADATA_ONLY");
+  EXPECT_EQ(r.status, 200);
+  ASSERT_EQ(ops_.waits().size(), 1u);
+  EXPECT_FALSE(ops_.waits()[0].include_data);
 }
 
 TEST(WaitedExecutionStatus, MapsTerminalStates) {

@@ -79,6 +79,13 @@ TEST_F(ExecutionOpsTest, DescribeSucceededExecution) {
   Outcome w = wait_for(arn, 10);
   ASSERT_FALSE(w.error);
   EXPECT_EQ(w.response["status"], "SUCCEEDED");
+  EXPECT_EQ(w.response["input"], R"({"x":1})");
+  // A wait asked for metadata only leaves the data out, as DescribeExecution does.
+  Outcome waited_meta = wait_for(arn, 10, false);
+  ASSERT_FALSE(waited_meta.error);
+  EXPECT_FALSE(waited_meta.response.contains("input"));
+  EXPECT_FALSE(waited_meta.response.contains("output"));
+  EXPECT_EQ(waited_meta.response["inputDetails"]["included"], false);
 
   Json d = call("DescribeExecution", {{"executionArn", arn}});
   EXPECT_EQ(d["executionArn"], arn);
@@ -262,7 +269,7 @@ TEST_F(ExecutionOpsTest, WaitForExecution) {
   // A waiter hears about the close.
   auto p = std::make_shared<std::promise<Outcome>>();
   auto f = p->get_future();
-  service_->wait_for_execution(arn, 30, to_promise(p));
+  service_->wait_for_execution(arn, 30, true, to_promise(p));
   call("StopExecution", {{"executionArn", arn}});
   Outcome closed = await(std::move(f));
   ASSERT_FALSE(closed.error);
@@ -283,7 +290,7 @@ TEST_F(ExecutionOpsTest, ShutdownAnswersWaiters) {
   std::string arn = start(sm, "e");
   auto p = std::make_shared<std::promise<Outcome>>();
   auto f = p->get_future();
-  service_->wait_for_execution(arn, 600, to_promise(p));
+  service_->wait_for_execution(arn, 600, true, to_promise(p));
   service_->shutdown();
   Outcome o = await(std::move(f));
   EXPECT_EQ(o.response["status"], "RUNNING");

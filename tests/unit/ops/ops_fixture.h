@@ -136,10 +136,10 @@ class OpsTest : public ::testing::Test {
     return fail(action, std::move(request)).type();
   }
 
-  Outcome wait_for(const std::string& arn, int seconds) {
+  Outcome wait_for(const std::string& arn, int seconds, bool include_data = true) {
     auto p = std::make_shared<std::promise<Outcome>>();
     auto f = p->get_future();
-    service_->wait_for_execution(arn, seconds, to_promise(p));
+    service_->wait_for_execution(arn, seconds, include_data, to_promise(p));
     return await(std::move(f));
   }
 
