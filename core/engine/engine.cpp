@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 
 #include "core/asl/parser.h"
 #include "core/common/api_error.h"
@@ -38,14 +39,10 @@ void Engine::start() {
   // Effects that were committed but may not have run before the last stop run again. Their
   // outcomes are idempotent in the engine: a reply for a task that is already closed changes
   // nothing.
-  for (;;) {
-    auto pending = store_.pending_outbox(1000);
-    for (const auto& rec : pending) {
-      for (auto* l : listeners_) l->on_outbox(rec);
-    }
-    if (pending.size() < 1000) break;
-    // pending_outbox has no cursor: a full page means the rest waits for the outcomes.
-    break;
+  // All of them at once: pending_outbox has no cursor, and a row only leaves the outbox when
+  // the outcome of its call is recorded, so a page at a time would see the first page again.
+  for (const auto& rec : store_.pending_outbox(std::numeric_limits<int>::max())) {
+    for (auto* l : listeners_) l->on_outbox(rec);
   }
   timer_workers_ = std::make_unique<WorkerPool>(std::max(1, options_.timer_threads));
   stopping_ = false;

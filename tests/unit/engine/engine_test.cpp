@@ -117,7 +117,8 @@ TEST_F(EngineTest, StartIsIdempotentOnNameAndInput) {
 
 TEST_F(EngineTest, TimersAndTasksSurviveARestart) {
   auto sm = create_machine("mixed", std::string(R"({"StartAt":"T","States":{
-      "T":{"Type":"Task","Resource":")") + kActivity +
+      "T":{"Type":"Task","Resource":")") +
+                                        kActivity +
                                         R"(","Next":"W"},
       "W":{"Type":"Wait","Seconds":60,"End":true}}})");
   bool created = false;
@@ -155,7 +156,8 @@ TEST_F(EngineTest, TimersAndTasksSurviveARestart) {
 
 TEST_F(EngineTest, StopClosesTheTaskAndItsQueueEntry) {
   auto sm = create_machine("stop", std::string(R"({"StartAt":"T","States":{
-      "T":{"Type":"Task","Resource":")") + kActivity + R"(","End":true}}})");
+      "T":{"Type":"Task","Resource":")") +
+                                       kActivity + R"(","End":true}}})");
   bool created = false;
   auto exec = engine_->start_execution(sm, "e1", "{}", &created);
   auto stopped = engine_->stop_execution(exec.arn, "Halt", "operator");
@@ -167,6 +169,21 @@ TEST_F(EngineTest, StopClosesTheTaskAndItsQueueEntry) {
   EXPECT_THROW(engine_->stop_execution(exec.arn + "x", "", ""), ApiError);
 }
 
+TEST_F(EngineTest, StartAfterACrashDispatchesTheOutboxAgain) {
+  auto sm = create_machine("outbox", R"({"StartAt":"H","States":{"H":{"Type":"Task",
+        "Resource":"arn:aws:states:::http:invoke",
+        "Parameters":{"ApiEndpoint":"http://127.0.0.1:9/","Method":"GET"},"End":true}}})");
+  bool created = false;
+  for (const char* name : {"a", "b", "c"}) engine_->start_execution(sm, name, "{}", &created);
+  ASSERT_EQ(listener_->outbox.size(), 3u);
+  // The calls were owed but never answered: after a restart every one is dispatched again.
+  close();
+  open();
+  engine_->start();
+  EXPECT_EQ(listener_->outbox, (std::vector<std::string>{"http:1", "http:1", "http:1"}));
+  engine_->shutdown();
+}
+
 TEST_F(EngineTest, DeliveryToAnUnknownExecutionIsNotFound) {
   EngineEvent ok;
   ok.kind = EngineEvent::Kind::kTaskSucceeded;
@@ -176,8 +193,7 @@ TEST_F(EngineTest, DeliveryToAnUnknownExecutionIsNotFound) {
 }
 
 TEST_F(EngineTest, TaskTimeoutFiresFromTheStore) {
-  auto sm = create_machine(
-      "timeout", R"({"StartAt":"H","States":{"H":{"Type":"Task",
+  auto sm = create_machine("timeout", R"({"StartAt":"H","States":{"H":{"Type":"Task",
         "Resource":"arn:aws:states:::http:invoke.waitForTaskToken","TimeoutSeconds":5,
         "Parameters":{"ApiEndpoint":"http://127.0.0.1:9/","Method":"POST"},"End":true}}})");
   bool created = false;
