@@ -336,10 +336,7 @@ HttpServer::~HttpServer() {
 }
 
 std::string HttpServer::url() const {
-  const std::string& host = shared_->options.host;
-  // An IPv6 literal goes in brackets in a URL ("[::1]:8080").
-  bool ipv6 = host.find(':') != std::string::npos && host.front() != '[';
-  return "http://" + (ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(shared_->options.port);
+  return "http://" + shared_->options.host + ":" + std::to_string(shared_->options.port);
 }
 
 void HttpServer::start() {
