@@ -74,6 +74,12 @@ class Engine {
   store::ExecutionRecord stop_execution(const std::string& execution_arn, const std::string& error,
                                         const std::string& cause);
 
+  // RedriveExecution. Throws ApiError ExecutionDoesNotExist / ExecutionNotRedrivable. A
+  // repeat with the same non-empty client token within 15 minutes of the redrive it started
+  // returns that redrive's record without redriving again. Returns the execution after it.
+  store::ExecutionRecord redrive_execution(const std::string& execution_arn,
+                                           const std::string& client_token);
+
   // The parsed model of a definition revision (cached).
   std::shared_ptr<const asl::StateMachine> model(const std::string& revision_id);
 

@@ -19,6 +19,7 @@ struct EngineEvent {
     kHttpResponse,     // the HTTP task's call returned; `payload` (see below)
     kTimerFired,       // timer `timer_tag` came due
     kStop,             // StopExecution; `error` holds the user's error and cause
+    kRedrive,          // RedriveExecution of a FAILED/TIMED_OUT/ABORTED execution
   };
   Kind kind = Kind::kStart;
   int64_t task_seq = 0;  // the task attempt a task event is for

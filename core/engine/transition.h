@@ -8,7 +8,10 @@
 // call until the execution reaches something that waits (a task, a Wait state, a retry
 // back-off) or ends.
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/asl/model.h"
 #include "core/common/clock.h"
@@ -18,6 +21,32 @@
 #include "core/store/store.h"
 
 namespace stepd::engine {
+
+// Reads the execution's data rows (store::Store::get_data / scan_data). Rows written by the
+// step being computed are not there yet; advance() keeps those itself.
+class DataReader {
+ public:
+  virtual ~DataReader() = default;
+  virtual std::optional<std::string> get(const std::string& key) = 0;
+  virtual std::vector<std::pair<std::string, std::string>> scan(const std::string& prefix) = 0;
+};
+
+// TestState: one state run with stand-ins for what it would call, and a record of how it went.
+struct TestHooks {
+  // For Task, Map and Parallel states: the state's result instead of running it, or the error
+  // it raises instead.
+  std::optional<Json> mock_result;
+  std::optional<StatesError> mock_error;
+  int64_t retrier_retry_count = 0;          // retries the matching retrier has already made
+  int64_t map_iteration_failure_count = 0;  // Map with a mock result: iterations that failed
+  // Filled by advance(): the AWS InspectionData fields the state produced (input,
+  // afterInputPath, afterParameters, afterItemsPath, afterItemSelector, result,
+  // afterResultSelector, afterResultPath, variables, toleratedFailureCount,
+  // toleratedFailurePercentage, maxConcurrency) and errorDetails {catchIndex} or
+  // {retryIndex, retryBackoffIntervalSeconds} when an error was caught or will be retried.
+  Json inspection = Json::object();
+  std::optional<StatesError> raised;  // the error the state raised, if any
+};
 
 struct TransitionContext {
   const asl::StateMachine& machine;
@@ -29,6 +58,8 @@ struct TransitionContext {
   std::string state_machine_name;
   std::string role_arn;
   int64_t history_limit = 25000;
+  DataReader* data = nullptr;  // null: the execution has no stored data rows (a new one)
+  TestHooks* test = nullptr;   // TestState only
 };
 
 struct Transition {

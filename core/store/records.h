@@ -54,6 +54,11 @@ struct ExecutionRecord {
   std::string state;        // the engine's runtime state, JSON text
   int64_t version = 0;      // bumped by every write; guards against lost updates
   int64_t event_count = 0;  // id of the last history event
+  // RedriveExecution: how many redrives started, when the last one did (0 = never), and the
+  // clientToken it carried (a repeat within 15 minutes gets the same answer).
+  int64_t redrive_count = 0;
+  int64_t redrive_ms = 0;
+  std::string redrive_token;
 };
 
 struct HistoryEventRecord {

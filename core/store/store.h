@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/store/records.h"
@@ -28,6 +29,12 @@ struct ExecutionWrite {
   std::vector<OutboxRecord> outbox_add;
   std::vector<std::string> outbox_remove;  // keys
   bool clear_outbox = false;
+  // Execution data: keyed values the engine keeps beside the runtime state so that a big Map
+  // does not rewrite them on every step (pending items, finished iteration results). Applied
+  // in this order: clear_data, data_erase_prefix, data_put.
+  bool clear_data = false;
+  std::vector<std::string> data_erase_prefix;  // rows whose key starts with one of these
+  std::vector<std::pair<std::string, std::string>> data_put;  // insert or replace (key, value)
 };
 
 struct WriteOutcome {
@@ -92,6 +99,11 @@ class Store {
                                                        const Page& page, std::string* next) = 0;
   virtual std::vector<HistoryEventRecord> get_history(int64_t execution_id, const Page& page,
                                                       bool reverse, std::string* next) = 0;
+  // Execution data (see ExecutionWrite): one value, or every row whose key starts with
+  // `prefix`, ordered by key.
+  virtual std::optional<std::string> get_data(int64_t execution_id, const std::string& key) = 0;
+  virtual std::vector<std::pair<std::string, std::string>> scan_data(
+      int64_t execution_id, const std::string& prefix) = 0;
   // Ids of executions that are RUNNING (for recovery), in id order, after `after_id`.
   virtual std::vector<int64_t> running_execution_ids(int64_t after_id, int limit) = 0;
 
