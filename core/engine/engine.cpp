@@ -8,6 +8,7 @@
 
 #include "core/asl/parser.h"
 #include "core/common/api_error.h"
+#include "core/engine/redrive_rules.h"
 #include "core/engine/transition.h"
 
 namespace stepd::engine {
@@ -20,6 +21,25 @@ std::string name_from_arn(const std::string& arn) {
   auto pos = arn.rfind(':');
   return pos == std::string::npos ? arn : arn.substr(pos + 1);
 }
+
+// advance() reads the execution's data rows through this.
+class StoreDataReader : public DataReader {
+ public:
+  StoreDataReader(store::Store& store, int64_t execution_id)
+      : store_(store), execution_id_(execution_id) {}
+  std::optional<std::string> get(const std::string& key) override {
+    return store_.get_data(execution_id_, key);
+  }
+  std::vector<std::pair<std::string, std::string>> scan(const std::string& prefix) override {
+    return store_.scan_data(execution_id_, prefix);
+  }
+
+ private:
+  store::Store& store_;
+  int64_t execution_id_;
+};
+
+constexpr int64_t kRedriveTokenMs = 15 * 60 * 1000;
 
 }  // namespace
 
@@ -135,6 +155,7 @@ Engine::Delivery Engine::apply(int64_t execution_id, const EngineEvent& event) {
       if (!rec) return Delivery::kNotFound;
       if (rec->status != "RUNNING") return Delivery::kClosed;
       auto machine = model(rec->revision_id);
+      StoreDataReader data(store_, execution_id);
       TransitionContext ctx{*machine,
                             clock_.now_ms(),
                             ids_,
@@ -143,7 +164,8 @@ Engine::Delivery Engine::apply(int64_t execution_id, const EngineEvent& event) {
                             options_.account,
                             name_from_arn(rec->state_machine_arn),
                             role_of(rec->revision_id),
-                            options_.history_limit};
+                            options_.history_limit,
+                            &data};
       Transition t = advance(*rec, event, ctx);
       if (!t.applied) return Delivery::kClosed;
       auto outcome = store_.commit(t.write);
@@ -174,6 +196,62 @@ store::ExecutionRecord Engine::stop_execution(const std::string& execution_arn,
   stop.error = {error, cause};
   apply(rec->id, stop);
   return *store_.get_execution_by_id(rec->id);
+}
+
+store::ExecutionRecord Engine::redrive_execution(const std::string& execution_arn,
+                                                 const std::string& client_token) {
+  auto found = store_.get_execution(execution_arn);
+  if (!found) {
+    throw ApiError("ExecutionDoesNotExist", "Execution Does Not Exist: '" + execution_arn + "'");
+  }
+  store::ExecutionWrite committed;
+  {
+    std::lock_guard lk(lock_for(found->id));
+    for (int attempt = 0;; ++attempt) {
+      auto rec = store_.get_execution_by_id(found->id);
+      if (!rec) {
+        throw ApiError("ExecutionDoesNotExist",
+                       "Execution Does Not Exist: '" + execution_arn + "'");
+      }
+      int64_t now = clock_.now_ms();
+      // A retried request: the redrive it started is the answer.
+      if (!client_token.empty() && rec->redrive_token == client_token &&
+          now - rec->redrive_ms < kRedriveTokenMs) {
+        return *rec;
+      }
+      if (auto reason = not_redrivable_reason(*rec, now, options_.history_limit)) {
+        throw ApiError("ExecutionNotRedrivable", *reason);
+      }
+      auto machine = model(rec->revision_id);
+      StoreDataReader data(store_, rec->id);
+      TransitionContext ctx{*machine,
+                            now,
+                            ids_,
+                            tokens_,
+                            options_.region,
+                            options_.account,
+                            name_from_arn(rec->state_machine_arn),
+                            role_of(rec->revision_id),
+                            options_.history_limit,
+                            &data};
+      EngineEvent redrive;
+      redrive.kind = EngineEvent::Kind::kRedrive;
+      Transition t = advance(*rec, redrive, ctx);
+      t.write.execution.redrive_token = client_token;
+      auto outcome = store_.commit(t.write);
+      if (outcome.status == store::WriteOutcome::Status::kOk) {
+        t.write.execution.version = rec->version + 1;
+        committed = std::move(t.write);
+        break;
+      }
+      if (attempt + 1 >= kMaxConflictRetries) {
+        throw std::runtime_error("execution " + std::to_string(rec->id) +
+                                 " kept changing under the engine");
+      }
+    }
+  }
+  after_commit(committed);
+  return committed.execution;
 }
 
 void Engine::after_commit(const store::ExecutionWrite& write) {

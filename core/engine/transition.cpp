@@ -2,8 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <deque>
+#include <map>
 #include <optional>
+#include <set>
 #include <string_view>
+#include <unordered_map>
 
 #include "core/asl/choice_rule.h"
 #include "core/asl/eval_scope.h"
@@ -80,12 +85,44 @@ int64_t tag_seq(const std::string& tag, std::string_view prefix) {
   }
 }
 
+// Inline Map runs at most this many iterations at once, as AWS does.
+constexpr int64_t kInlineMapConcurrency = 40;
+
+// The root thread: the execution's own states. Branches and iterations are threads too.
+constexpr const char* kRootThread = "0";
+
+// Keys of execution data rows; the index is zero-padded so that a prefix scan returns rows in
+// item order.
+std::string data_key(const char* kind, const std::string& tid, int64_t index) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%010lld", static_cast<long long>(index));
+  return std::string(kind) + ":" + tid + ":" + buf;
+}
+std::string data_prefix(const char* kind, const std::string& tid) {
+  return std::string(kind) + ":" + tid + ":";
+}
+
+// How a value appears in AWS's "refers to value \"...\"" messages: strings without quotes.
+std::string value_text(const Json& v) {
+  return v.is_string() ? v.get<std::string>() : text(v);
+}
+
+// The runtime state (ExecutionRecord::state) is one JSON document:
+//   {"task_seq": N, "thread_seq": N, "vars": {root variables},
+//    "timers": {tag: due_ms}, "tasks": {seq: thread id},
+//    "threads": {id: {"parent", "index", "vars", "halted", "s": {the state it is in}}}}
+// A thread runs one state at a time; "s" holds that state's name, raw input, entry event and
+// what it waits for ("phase": wait | retry | task | fan). A Parallel or Map state's "fan" counts
+// its child threads (at most kInlineMapConcurrency of them exist at once). Items not started
+// yet and results of finished children are execution data rows (see data_key), so a large Map
+// costs each step only what that step touches.
 class Stepper {
  public:
   Stepper(const store::ExecutionRecord& execution, const TransitionContext& ctx)
       : ctx_(ctx), exec_(execution) {
     state_ = exec_.state.empty() ? Json::object() : Json::parse(exec_.state);
     if (!state_.contains("vars")) state_["vars"] = Json::object();
+    if (!state_.contains("threads")) state_["threads"] = Json::object();
   }
 
   Transition run(const EngineEvent& ev) {
@@ -98,6 +135,7 @@ class Stepper {
     }
     if (!applied_) return {};
     exec_.state = text(state_);
+    flush_data();
     Transition t;
     t.applied = true;
     t.write = std::move(write_);
@@ -109,6 +147,10 @@ class Stepper {
   void dispatch(const EngineEvent& ev) {
     if (ev.kind == EngineEvent::Kind::kStart) {
       start();
+    } else if (ev.kind == EngineEvent::Kind::kRedrive) {
+      if (exec_.status == "FAILED" || exec_.status == "TIMED_OUT" || exec_.status == "ABORTED") {
+        redrive();
+      }
     } else if (exec_.status != "RUNNING") {
       return;  // nothing happens to a closed execution
     } else {
@@ -135,10 +177,13 @@ class Stepper {
           on_http_response(ev.task_seq, ev.payload);
           break;
         case EngineEvent::Kind::kStart:
+        case EngineEvent::Kind::kRedrive:
           break;
       }
     }
+    drive();
   }
+
   // ---- history
 
   void emit(const std::string& type, Json details = nullptr) {
@@ -159,6 +204,55 @@ class Stepper {
 
   bool history_full() const { return exec_.event_count + 2 >= ctx_.history_limit; }
 
+  // ---- execution data rows, with this step's changes laid over what the store holds
+
+  std::optional<std::string> data_get(const std::string& key) {
+    if (auto it = data_.find(key); it != data_.end()) return it->second;
+    for (const auto& p : erased_prefixes_) {
+      if (starts_with(key, p)) return std::nullopt;
+    }
+    return ctx_.data ? ctx_.data->get(key) : std::nullopt;
+  }
+
+  std::vector<std::string> data_scan(const std::string& prefix) {
+    std::map<std::string, std::string> rows;
+    bool erased = std::any_of(erased_prefixes_.begin(), erased_prefixes_.end(),
+                              [&](const std::string& p) { return starts_with(prefix, p); });
+    if (ctx_.data && !erased) {
+      for (auto& [k, v] : ctx_.data->scan(prefix)) {
+        bool gone = std::any_of(erased_prefixes_.begin(), erased_prefixes_.end(),
+                                [&](const std::string& p) { return starts_with(k, p); });
+        if (!gone) rows.emplace(std::move(k), std::move(v));
+      }
+    }
+    for (auto it = data_.lower_bound(prefix); it != data_.end() && starts_with(it->first, prefix);
+         ++it) {
+      rows[it->first] = it->second;
+    }
+    std::vector<std::string> values;
+    values.reserve(rows.size());
+    for (auto& [k, v] : rows) values.push_back(std::move(v));
+    return values;
+  }
+
+  void data_put(std::string key, std::string value) { data_[std::move(key)] = std::move(value); }
+
+  // Drops a row written in this step, or leaves a stored one for a later prefix erase.
+  void data_forget(const std::string& key) { data_.erase(key); }
+
+  void data_erase_prefix(const std::string& prefix) {
+    for (auto it = data_.lower_bound(prefix);
+         it != data_.end() && starts_with(it->first, prefix);) {
+      it = data_.erase(it);
+    }
+    if (ctx_.data) erased_prefixes_.push_back(prefix);
+  }
+
+  void flush_data() {
+    write_.data_erase_prefix = std::move(erased_prefixes_);
+    for (auto& [k, v] : data_) write_.data_put.emplace_back(k, std::move(v));
+  }
+
   // ---- execution lifecycle
 
   void start() {
@@ -169,22 +263,33 @@ class Stepper {
                                   {"roleArn", ctx_.role_arn},
                                   {"stateMachineArn", exec_.state_machine_arn}});
     state_["task_seq"] = 0;
+    state_["threads"][kRootThread] = Json::object();
     if (ctx_.machine.timeout_seconds) {
       set_timer(kTimerExecutionTimeout, exec_.start_ms + *ctx_.machine.timeout_seconds * 1000);
     }
-    goto_state(ctx_.machine.start_at, std::move(input));
-    drive();
+    goto_state(kRootThread, ctx_.machine.start_at, std::move(input));
   }
 
   void close(const std::string& status) {
     exec_.status = status;
     exec_.stop_ms = ctx_.now_ms;
-    state_.erase("frame");
     state_.erase("timers");
+    state_.erase("tasks");
     write_.clear_all_timers = true;
     write_.clear_activity_tasks = true;
     write_.clear_outbox = true;
-    next_.reset();
+    if (status == "SUCCEEDED") {
+      state_.erase("threads");
+      data_.clear();
+      erased_prefixes_.clear();
+      write_.clear_data = true;
+    } else {
+      // Kept for RedriveExecution: every thread that has not finished remembers the state it
+      // was in (or was about to enter) and that state's input.
+      park_queued();
+      for (auto& [tid, t] : state_["threads"].items()) t["halted"] = true;
+    }
+    queue_.clear();
   }
 
   void succeed_execution(const Json& output) {
@@ -214,41 +319,163 @@ class Stepper {
     close("ABORTED");
   }
 
-  // ---- the run loop
+  // RedriveExecution: the execution runs again from where it stopped. Threads that finished
+  // are gone (their results are data rows); every other thread enters again the state it
+  // failed in, or was aborted in, with that state's input.
+  void redrive() {
+    applied_ = true;
+    exec_.status = "RUNNING";
+    exec_.stop_ms = 0;
+    exec_.output.reset();
+    exec_.error.reset();
+    exec_.cause.reset();
+    exec_.redrive_count += 1;
+    exec_.redrive_ms = ctx_.now_ms;
+    context_ = nullptr;
+    emit("ExecutionRedriven", Json{{"redriveCount", exec_.redrive_count}});
+    if (ctx_.machine.timeout_seconds) {
+      set_timer(kTimerExecutionTimeout, ctx_.now_ms + *ctx_.machine.timeout_seconds * 1000);
+    }
+    if (!state_["threads"].contains(kRootThread)) {
+      fail_execution({errors::kRuntime, "The execution has no state to resume from."});
+      return;
+    }
+    resume(kRootThread);
+  }
 
-  void goto_state(const std::string& name, Json input) { next_ = {name, std::move(input)}; }
+  void resume(const std::string& tid) {
+    Json& t = state_["threads"][tid];
+    t.erase("halted");
+    if (!t.contains("s") || !t["s"].contains("state")) return;
+    Json& f = t["s"];
+    if (!f.contains("fan")) {
+      goto_state(tid, f["state"].get<std::string>(), f["input"]);
+      return;
+    }
+    tid_ = tid;
+    const State* s = current_state();
+    Json& fan = f["fan"];
+    fan["halted"] = false;
+    fan["failed"] = 0;
+    std::vector<std::string> children;
+    for (auto& [idx, ctid] : fan["children"].items()) children.push_back(ctid.get<std::string>());
+    fan["running"] = static_cast<int64_t>(children.size());
+    for (const auto& ctid : children) resume(ctid);
+    tid_ = tid;
+    if (s) advance_fan(*s);
+  }
 
-  // Runs states until the execution waits or ends.
+  // ---- threads and the run loop
+
+  struct Pending {
+    std::string tid;
+    std::string state;
+    Json input;
+  };
+
+  void goto_state(const std::string& tid, const std::string& name, Json input) {
+    queue_.push_back({tid, name, std::move(input)});
+  }
+
+  // A thread that stops while its next state is queued keeps that state as where it is, so
+  // that a redrive enters it.
+  void park_queued() {
+    for (auto& p : queue_) {
+      auto it = state_["threads"].find(p.tid);
+      if (it == state_["threads"].end() || it->contains("s")) continue;
+      (*it)["s"] = Json{{"state", p.state}, {"input", std::move(p.input)}};
+    }
+    queue_.clear();
+  }
+
+  // Runs states until every thread waits or ends.
   void drive() {
-    while (next_ && exec_.status == "RUNNING") {
-      auto [name, input] = std::move(*next_);
-      next_.reset();
+    while (!queue_.empty() && exec_.status == "RUNNING") {
+      Pending p = std::move(queue_.front());
+      queue_.pop_front();
+      auto it = state_["threads"].find(p.tid);
+      if (it == state_["threads"].end() || it->value("halted", false)) continue;
+      tid_ = p.tid;
       if (history_full()) {
         fail_execution(
             {errors::kRuntime, "The execution reached the maximum number of history events (" +
                                    std::to_string(ctx_.history_limit) + ")."});
         return;
       }
-      const State* s = ctx_.machine.find(name);
+      const State* s = machine_of(tid_).find(p.state);
       if (!s) {
-        fail_execution({errors::kRuntime, "State '" + name + "' does not exist."});
+        fail_execution({errors::kRuntime, "State '" + p.state + "' does not exist."});
         return;
       }
-      enter(*s, std::move(input));
+      enter(*s, std::move(p.input));
     }
   }
 
-  Json& frame() { return state_["frame"]; }
+  Json& thread() { return state_["threads"][tid_]; }
+  Json& frame() { return thread()["s"]; }
+  bool has_frame() {
+    auto& threads = state_["threads"];
+    auto it = threads.find(tid_);
+    return it != threads.end() && it->contains("s");
+  }
+
+  // The states a thread runs: the definition, a Parallel branch or a Map's ItemProcessor.
+  const asl::StateMachine& machine_of(const std::string& tid) {
+    if (tid == kRootThread) return ctx_.machine;
+    if (auto it = machines_.find(tid); it != machines_.end()) return *it->second;
+    const Json& t = state_["threads"][tid];
+    std::string parent = t["parent"].get<std::string>();
+    const Json& pf = state_["threads"][parent]["s"];
+    const State* ps = machine_of(parent).find(pf["state"].get<std::string>());
+    const asl::StateMachine* m = nullptr;
+    if (ps && ps->type == StateType::kParallel) {
+      size_t index = t["index"].get<size_t>();
+      if (index < ps->branches.size()) m = ps->branches[index].get();
+    } else if (ps && ps->type == StateType::kMap) {
+      m = ps->item_processor.get();
+    }
+    if (!m) throw std::runtime_error("thread " + tid + " has no states to run");
+    machines_[tid] = m;
+    return *m;
+  }
+
+  // Timer tags of the root thread are the bare names; other threads add ":<thread id>".
+  std::string thread_tag(const char* base) const {
+    return tid_ == kRootThread ? std::string(base) : std::string(base) + ":" + tid_;
+  }
+  static std::optional<std::string> tag_thread(const std::string& tag, std::string_view base) {
+    if (tag == base) return std::string(kRootThread);
+    if (starts_with(tag, base) && tag.size() > base.size() + 1 && tag[base.size()] == ':') {
+      return tag.substr(base.size() + 1);
+    }
+    return std::nullopt;
+  }
+
+  std::string new_thread_id() {
+    int64_t n = state_.value("thread_seq", int64_t{0}) + 1;
+    state_["thread_seq"] = n;
+    return std::to_string(n);
+  }
+
+  // TestState: the state under test is the first one the execution enters.
+  TestHooks* test_hooks() {
+    return ctx_.test && tid_ == kRootThread && entered_ == 1 ? ctx_.test : nullptr;
+  }
+  void inspect(const char* field, const Json& value) {
+    if (auto* h = test_hooks()) h->inspection[field] = text(value);
+  }
 
   void enter(const State& s, Json input) {
     std::string type = asl::state_type_name(s.type);
     emit(type + "StateEntered",
          Json{{"name", s.name}, {"input", text(input)}, {"inputDetails", {{"truncated", false}}}});
-    state_["frame"] = Json{{"state", s.name},
-                           {"input", input},
-                           {"entered_id", exec_.event_count},
-                           {"entered_ms", ctx_.now_ms},
-                           {"retries", Json::array()}};
+    ++entered_;
+    thread()["s"] = Json{{"state", s.name},
+                         {"input", input},
+                         {"entered_id", exec_.event_count},
+                         {"entered_ms", ctx_.now_ms},
+                         {"retries", Json::array()}};
+    inspect("input", input);
     if (s.type == StateType::kFail) {
       run_fail(s, input);
       return;
@@ -268,13 +495,10 @@ class Stepper {
           run_succeed(s, input);
           break;
         case StateType::kTask:
-          schedule_task(s);
-          break;
         case StateType::kParallel:
         case StateType::kMap:
-          throw StatesException(
-              errors::kRuntime,
-              "The " + type + " state is not supported by this version of stepd.");
+          start_work(s);
+          break;
         case StateType::kFail:
           break;
       }
@@ -283,10 +507,21 @@ class Stepper {
     }
   }
 
+  // Starts (or, after a retry back-off, restarts) the work of a Task, Parallel or Map state.
+  void start_work(const State& s) {
+    if (auto* h = test_hooks(); h && (h->mock_result || h->mock_error)) {
+      run_mocked(s, *h);
+    } else if (s.type == StateType::kTask) {
+      schedule_task(s);
+    } else {
+      start_fan(s);
+    }
+  }
+
   // An error raised while evaluating a state's fields: AWS prefixes the cause with where it
   // happened.
   StatesError located(const State& s, StatesError err) {
-    int64_t entered = state_.contains("frame") ? frame().value("entered_id", int64_t{0}) : 0;
+    int64_t entered = has_frame() ? frame().value("entered_id", int64_t{0}) : 0;
     err.cause = "An error occurred while executing the state '" + s.name +
                 "' (entered at the event id #" + std::to_string(entered) + "). " + err.cause;
     return err;
@@ -297,17 +532,17 @@ class Stepper {
     if (s.type == StateType::kTask || s.type == StateType::kParallel || s.type == StateType::kMap) {
       handle_error(s, err, false);
     } else {
-      fail_execution(err);
+      fail_thread(err);
     }
   }
 
   // Leaves state `s` with `output` and moves on.
   void exit_state(const State& s, Json output, const std::string& next) {
     if (text(output).size() > kMaxPayloadBytes) {
-      fail_execution({errors::kDataLimitExceeded,
-                      "The state/task '" + s.name +
-                          "' returned a result with a size exceeding the maximum number of bytes "
-                          "service limit."});
+      fail_thread({errors::kDataLimitExceeded,
+                   "The state/task '" + s.name +
+                       "' returned a result with a size exceeding the maximum number of bytes "
+                       "service limit."});
       return;
     }
     Json d{{"name", s.name}, {"output", text(output)}, {"outputDetails", {{"truncated", false}}}};
@@ -317,33 +552,395 @@ class Stepper {
       assigned_ = Json::object();
     }
     emit(std::string(asl::state_type_name(s.type)) + "StateExited", std::move(d));
-    state_.erase("frame");
+    if (auto* h = test_hooks()) h->inspection["variables"] = text(*vars());
+    thread().erase("s");
     if (next.empty()) {
-      succeed_execution(output);
+      thread_succeeded(std::move(output));
     } else {
-      goto_state(next, std::move(output));
+      goto_state(tid_, next, std::move(output));
     }
   }
 
+  // The current thread reached an End: the execution succeeds, or the branch or iteration
+  // hands its output to the Parallel or Map state that started it.
+  void thread_succeeded(Json output) {
+    if (tid_ == kRootThread) {
+      succeed_execution(output);
+      return;
+    }
+    std::string child = tid_;
+    std::string parent = thread()["parent"].get<std::string>();
+    int64_t index = thread()["index"].get<int64_t>();
+    state_["threads"].erase(child);
+    machines_.erase(child);
+    tid_ = parent;
+    const State* ps = current_state();
+    if (!ps || !frame().contains("fan")) return;
+    if (ps->type == StateType::kMap) {
+      emit("MapIterationSucceeded", Json{{"name", ps->name}, {"index", index}});
+    }
+    data_put(data_key("res", parent, index), text(output));
+    Json& fan = frame()["fan"];
+    fan["children"].erase(std::to_string(index));
+    fan["running"] = fan["running"].get<int64_t>() - 1;
+    advance_fan(*ps);
+  }
+
+  // The current thread failed with `err` that nothing in it caught.
+  void fail_thread(const StatesError& err) {
+    if (tid_ == kRootThread) {
+      fail_execution(err);
+      return;
+    }
+    std::string child = tid_;
+    std::string parent = thread()["parent"].get<std::string>();
+    int64_t index = thread()["index"].get<int64_t>();
+    tid_ = parent;
+    const State* ps = current_state();
+    if (!ps || !frame().contains("fan")) return;
+    Json& fan = frame()["fan"];
+    bool is_map = ps->type == StateType::kMap;
+    if (is_map) emit("MapIterationFailed", Json{{"name", ps->name}, {"index", index}});
+    fan["running"] = fan["running"].get<int64_t>() - 1;
+    int64_t failed = fan["failed"].get<int64_t>() + 1;
+    fan["failed"] = failed;
+    bool tolerant = is_map && (fan.contains("tolerated_count") || fan.contains("tolerated_pct"));
+    if (tolerant && !tolerance_exceeded(fan)) {
+      data_put(data_key("res", parent, index),
+               text(Json{{"Error", err.error}, {"Cause", err.cause}}));
+      fan["children"].erase(std::to_string(index));
+      state_["threads"].erase(child);
+      machines_.erase(child);
+      advance_fan(*ps);
+      return;
+    }
+    state_["threads"][child]["halted"] = true;
+    halt_fan(child);
+    emit(is_map ? "MapStateFailed" : "ParallelStateFailed");
+    StatesError raised = err;
+    if (tolerant) {
+      raised = {"States.ExceedToleratedFailureThreshold",
+                "The specified tolerated failure threshold was exceeded"};
+    }
+    handle_error(*ps, raised, false);
+  }
+
+  static bool tolerance_exceeded(const Json& fan) {
+    int64_t failed = fan["failed"].get<int64_t>();
+    int64_t total = fan["total"].get<int64_t>();
+    bool over = false;
+    if (fan.contains("tolerated_count")) over = failed > fan["tolerated_count"].get<int64_t>();
+    if (fan.contains("tolerated_pct") && total > 0) {
+      double pct = 100.0 * static_cast<double>(failed) / static_cast<double>(total);
+      over = over || pct > fan["tolerated_pct"].get<double>();
+    }
+    return over;  // with both thresholds set, passing either one fails the Map
+  }
+
+  // ---- Parallel and Map
+
+  // A whole-number field of a Map state given literally or by a path.
+  std::optional<int64_t> map_int_field(const std::optional<int64_t>& literal,
+                                       const std::string& path, const char* field,
+                                       const Json& effective, const Json& ctx) {
+    if (literal) return literal;
+    if (path.empty()) return std::nullopt;
+    Json v = select_path(asl::PathField{asl::PathField::Kind::kPath, path}, effective, ctx);
+    if (!v.is_number_integer() && !v.is_number_unsigned()) {
+      throw StatesException(errors::kRuntime, std::string("The ") + field +
+                                                  " field refers to value \"" + value_text(v) +
+                                                  "\" which is not a valid integer: " + path);
+    }
+    return v.get<int64_t>();
+  }
+
+  void start_fan(const State& s) {
+    Json input = frame()["input"];
+    const Json& ctx = context(s);
+    Json effective = select_path(s.input_path, input, ctx);
+    inspect("afterInputPath", effective);
+    bool is_map = s.type == StateType::kMap;
+    Json fan{{"next", 0}, {"running", 0}, {"failed", 0}, {"children", Json::object()}};
+    int64_t total = 0;
+    if (!is_map) {
+      Json params = s.parameters ? eval_template(*s.parameters, effective, ctx) : effective;
+      inspect("afterParameters", params);
+      total = static_cast<int64_t>(s.branches.size());
+      std::string encoded = text(params);
+      for (int64_t i = 0; i < total; ++i) data_put(data_key("item", tid_, i), encoded);
+      fan["limit"] = total;
+    } else {
+      Json items =
+          s.items ? *s.items
+                  : select_path(s.items_path.empty()
+                                    ? asl::PathField{}
+                                    : asl::PathField{asl::PathField::Kind::kPath, s.items_path},
+                                effective, ctx);
+      if (!items.is_array()) {
+        throw StatesException(errors::kRuntime,
+                              "Map state input must be an array but was: " + text(items));
+      }
+      inspect("afterItemsPath", items);
+      auto limit = map_int_field(s.max_concurrency, s.max_concurrency_path, "MaxConcurrencyPath",
+                                 effective, ctx);
+      auto count = map_int_field(s.tolerated_failure_count, s.tolerated_failure_count_path,
+                                 "ToleratedFailureCountPath", effective, ctx);
+      if (count && *count < 0) {
+        throw StatesException(errors::kRuntime, "ToleratedFailureCount cannot be negative.");
+      }
+      std::optional<double> pct = s.tolerated_failure_percentage;
+      if (!pct && !s.tolerated_failure_percentage_path.empty()) {
+        Json v = select_path(
+            asl::PathField{asl::PathField::Kind::kPath, s.tolerated_failure_percentage_path},
+            effective, ctx);
+        if (!v.is_number()) {
+          throw StatesException(
+              errors::kRuntime,
+              "The ToleratedFailurePercentagePath field refers to value \"" + value_text(v) +
+                  "\" which is not a valid float: " + s.tolerated_failure_percentage_path);
+        }
+        pct = v.get<double>();
+      }
+      if (pct && (*pct < 0 || *pct > 100)) {
+        throw StatesException(errors::kRuntime,
+                              "ToleratedFailurePercentage must be between 0 and 100.");
+      }
+      if (auto* h = test_hooks()) {
+        h->inspection["maxConcurrency"] = limit.value_or(0);
+        if (count) h->inspection["toleratedFailureCount"] = *count;
+        if (pct) h->inspection["toleratedFailurePercentage"] = *pct;
+      }
+      if (count) fan["tolerated_count"] = *count;
+      if (pct) fan["tolerated_pct"] = *pct;
+      int64_t cap = limit.value_or(0);
+      fan["limit"] = cap <= 0 || cap > kInlineMapConcurrency ? kInlineMapConcurrency : cap;
+      total = static_cast<int64_t>(items.size());
+      Json selected_all = Json::array();
+      for (int64_t i = 0; i < total; ++i) {
+        Json& item = items[static_cast<size_t>(i)];
+        Json selected;
+        if (s.item_selector) {
+          context_["Map"] = {{"Item", {{"Index", i}, {"Value", item}}}};
+          try {
+            selected = eval_template(*s.item_selector, effective, context_);
+          } catch (...) {
+            context_.erase("Map");
+            throw;
+          }
+          context_.erase("Map");
+        } else {
+          selected = std::move(item);
+        }
+        if (test_hooks()) selected_all.push_back(selected);
+        data_put(data_key("item", tid_, i), text(selected));
+      }
+      if (s.item_selector) inspect("afterItemSelector", selected_all);
+    }
+    fan["total"] = total;
+    frame()["phase"] = "fan";
+    frame()["fan"] = std::move(fan);
+    if (is_map) {
+      emit("MapStateStarted", Json{{"length", total}});
+    } else {
+      emit("ParallelStateStarted");
+    }
+    advance_fan(s);
+  }
+
+  // Starts children while there is room, and completes the state when all have finished.
+  void advance_fan(const State& s) {
+    if (frame()["fan"].value("halted", false)) return;
+    bool is_map = s.type == StateType::kMap;
+    std::string parent = tid_;
+    auto count = [&](const char* field) { return frame()["fan"][field].get<int64_t>(); };
+    while (count("running") < count("limit") && count("next") < count("total")) {
+      int64_t index = count("next");
+      std::string key = data_key("item", parent, index);
+      auto encoded = data_get(key);
+      if (!encoded) throw std::runtime_error("the input of item " + key + " is missing");
+      data_forget(key);
+      std::string child = new_thread_id();
+      Json t{{"parent", parent}, {"index", index}, {"vars", *vars()}};
+      // Adding a thread moves the others in memory: references into state_ end here.
+      state_["threads"][child] = std::move(t);
+      Json& fan = frame()["fan"];
+      fan["next"] = index + 1;
+      fan["children"][std::to_string(index)] = child;
+      fan["running"] = fan["running"].get<int64_t>() + 1;
+      if (is_map) emit("MapIterationStarted", Json{{"name", s.name}, {"index", index}});
+      goto_state(child, machine_of(child).start_at, Json::parse(*encoded));
+    }
+    if (count("running") == 0 && count("next") >= count("total")) finish_fan(s);
+  }
+
+  void finish_fan(const State& s) {
+    Json results = Json::array();
+    for (auto& v : data_scan(data_prefix("res", tid_))) results.push_back(Json::parse(v));
+    data_erase_prefix(data_prefix("res", tid_));
+    data_erase_prefix(data_prefix("item", tid_));
+    frame().erase("fan");
+    emit(s.type == StateType::kMap ? "MapStateSucceeded" : "ParallelStateSucceeded");
+    complete_state(s, std::move(results));
+  }
+
+  // A child of the current thread's fan failed: the others stop where they are (their waits
+  // close; they stay listed, halted, so that a redrive can run them again).
+  void halt_fan(const std::string& failed_child) {
+    Json& fan = frame()["fan"];
+    fan["halted"] = true;
+    const State* ps = current_state();
+    bool is_map = ps && ps->type == StateType::kMap;
+    std::string parent = tid_;
+    std::vector<std::pair<int64_t, std::string>> others;
+    for (auto& [idx, ctid] : fan["children"].items()) {
+      if (ctid != failed_child) others.emplace_back(std::stoll(idx), ctid.get<std::string>());
+    }
+    park_thread_queue(others);
+    for (const auto& [index, ctid] : others) {
+      abort_thread(ctid);
+      tid_ = parent;
+      if (is_map) emit("MapIterationAborted", Json{{"name", ps->name}, {"index", index}});
+    }
+    tid_ = parent;
+  }
+
+  // Queued entries of halted threads become where those threads are.
+  void park_thread_queue(const std::vector<std::pair<int64_t, std::string>>& threads) {
+    std::set<std::string> ids;
+    for (const auto& t : threads) ids.insert(t.second);
+    for (auto it = queue_.begin(); it != queue_.end();) {
+      if (ids.count(it->tid) && state_["threads"].contains(it->tid) &&
+          !state_["threads"][it->tid].contains("s")) {
+        state_["threads"][it->tid]["s"] = Json{{"state", it->state}, {"input", it->input}};
+        it = queue_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  // Closes every wait of thread `tid` and of its descendants and marks them halted.
+  void abort_thread(const std::string& tid) {
+    tid_ = tid;
+    Json& t = thread();
+    t["halted"] = true;
+    clear_timer(thread_tag(kTimerWait));
+    clear_timer(thread_tag(kTimerRetry));
+    if (!t.contains("s")) return;
+    Json& f = t["s"];
+    if (f.contains("task")) {
+      close_task(f["task"]);
+      f.erase("task");
+    }
+    if (f.contains("fan")) {
+      f["fan"]["halted"] = true;
+      std::vector<std::pair<int64_t, std::string>> kids;
+      for (auto& [idx, ctid] : f["fan"]["children"].items()) {
+        kids.emplace_back(std::stoll(idx), ctid.get<std::string>());
+      }
+      park_thread_queue(kids);
+      for (const auto& k : kids) abort_thread(k.second);
+    }
+  }
+
+  // The Parallel or Map state of the current thread will run again or has been caught: its
+  // children and their rows go.
+  void discard_fan() {
+    if (!has_frame() || !frame().contains("fan")) return;
+    std::vector<std::string> kids;
+    for (auto& [idx, ctid] : frame()["fan"]["children"].items()) {
+      kids.push_back(ctid.get<std::string>());
+    }
+    std::string parent = tid_;
+    for (const auto& k : kids) {
+      abort_thread(k);
+      discard_thread(k);
+    }
+    tid_ = parent;
+    data_erase_prefix(data_prefix("res", parent));
+    data_erase_prefix(data_prefix("item", parent));
+    frame().erase("fan");
+  }
+
+  void discard_thread(const std::string& tid) {
+    auto& threads = state_["threads"];
+    if (!threads.contains(tid)) return;
+    Json& t = threads[tid];
+    if (t.contains("s") && t["s"].contains("fan")) {
+      std::vector<std::string> kids;
+      for (auto& [idx, ctid] : t["s"]["fan"]["children"].items()) {
+        kids.push_back(ctid.get<std::string>());
+      }
+      for (const auto& k : kids) discard_thread(k);
+      data_erase_prefix(data_prefix("res", tid));
+      data_erase_prefix(data_prefix("item", tid));
+    }
+    threads.erase(tid);
+    machines_.erase(tid);
+    for (auto it = queue_.begin(); it != queue_.end();) {
+      it = it->tid == tid ? queue_.erase(it) : it + 1;
+    }
+  }
+
+  // TestState with a mock: the state's result (or error) is given instead of running it.
+  void run_mocked(const State& s, const TestHooks& h) {
+    Json input = frame()["input"];
+    const Json& ctx = context(s);
+    Json effective = select_path(s.input_path, input, ctx);
+    inspect("afterInputPath", effective);
+    if (s.type == StateType::kTask || s.type == StateType::kParallel) {
+      if (s.parameters) inspect("afterParameters", eval_template(*s.parameters, effective, ctx));
+    }
+    if (h.mock_error) {
+      handle_error(s, *h.mock_error, false);
+      return;
+    }
+    Json result = *h.mock_result;
+    if (s.type == StateType::kMap && h.map_iteration_failure_count > 0) {
+      Json fan{{"failed", h.map_iteration_failure_count},
+               {"total", result.is_array() ? static_cast<int64_t>(result.size()) : int64_t{0}}};
+      auto count = map_int_field(s.tolerated_failure_count, s.tolerated_failure_count_path,
+                                 "ToleratedFailureCountPath", effective, ctx);
+      if (count) fan["tolerated_count"] = *count;
+      if (s.tolerated_failure_percentage) fan["tolerated_pct"] = *s.tolerated_failure_percentage;
+      if (!fan.contains("tolerated_count") && !fan.contains("tolerated_pct")) {
+        fan["tolerated_count"] = 0;
+      }
+      fan["total"] = std::max(fan["total"].get<int64_t>(), h.map_iteration_failure_count);
+      if (tolerance_exceeded(fan)) {
+        handle_error(s,
+                     {"States.ExceedToleratedFailureThreshold",
+                      "The specified tolerated failure threshold was exceeded"},
+                     false);
+        return;
+      }
+    }
+    complete_state(s, std::move(result));
+  }
   // ---- data flow
 
   // The context object ($$) for state `s`. Built once per step and updated in place for each
   // state, so that the execution's input is not copied for every state the step runs.
   const Json& context(const State& s, const std::string& token = "") {
     if (context_.is_null()) {
-      context_ = Json{{"Execution",
-                       {{"Id", exec_.arn},
-                        {"Input", execution_input()},
-                        {"Name", exec_.name},
-                        {"RoleArn", ctx_.role_arn},
-                        {"StartTime", format_iso8601_ms(exec_.start_ms)},
-                        {"RedriveCount", 0}}},
-                      {"StateMachine",
-                       {{"Id", exec_.state_machine_arn}, {"Name", ctx_.state_machine_name}}},
-                      {"State", Json::object()}};
+      context_ = Json{
+          {"Execution",
+           {{"Id", exec_.arn},
+            {"Input", execution_input()},
+            {"Name", exec_.name},
+            {"RoleArn", ctx_.role_arn},
+            {"StartTime", format_iso8601_ms(exec_.start_ms)},
+            {"RedriveCount", exec_.redrive_count}}},
+          {"StateMachine", {{"Id", exec_.state_machine_arn}, {"Name", ctx_.state_machine_name}}},
+          {"State", Json::object()}};
+      if (exec_.redrive_ms > 0) {
+        context_["Execution"]["RedriveTime"] = format_iso8601_ms(exec_.redrive_ms);
+      }
+      if (ctx_.test && ctx_.test->context && ctx_.test->context->is_object()) {
+        context_.merge_patch(*ctx_.test->context);
+      }
     }
-    int64_t entered_ms =
-        state_.contains("frame") ? frame().value("entered_ms", ctx_.now_ms) : ctx_.now_ms;
+    int64_t entered_ms = has_frame() ? frame().value("entered_ms", ctx_.now_ms) : ctx_.now_ms;
     Json& st = context_["State"];
     st["EnteredTime"] = format_iso8601_ms(entered_ms);
     st["Name"] = s.name;
@@ -364,12 +961,14 @@ class Stepper {
 
   int64_t retry_count() {
     int64_t n = 0;
-    if (!state_.contains("frame")) return 0;
+    if (!has_frame() || !frame().contains("retries")) return 0;
     for (const auto& r : frame()["retries"]) n += r.get<int64_t>();
     return n;
   }
 
-  const Json* vars() { return &state_["vars"]; }
+  // The current thread's variables: a branch or iteration starts with a copy of its parent's,
+  // and what it assigns stays inside it.
+  Json* vars() { return tid_ == kRootThread ? &state_["vars"] : &thread()["vars"]; }
 
   Json select_path(const asl::PathField& f, const Json& doc, const Json& ctx) {
     if (f.kind == asl::PathField::Kind::kDefault) return doc;
@@ -418,7 +1017,7 @@ class Stepper {
     asl::EvalScope scope{doc, ctx, vars(), &ctx_.ids};
     Json values = asl::apply_template(*spec, scope);
     for (auto& [k, v] : values.items()) {
-      state_["vars"][k] = v;
+      (*vars())[k] = v;
       assigned_[k] = text(v);
     }
   }
@@ -433,6 +1032,7 @@ class Stepper {
   void run_pass(const State& s, const Json& input) {
     const Json& ctx = context(s);
     Json effective = select_path(s.input_path, input, ctx);
+    inspect("afterInputPath", effective);
     Json result = effective;
     if (s.result) {
       result = *s.result;
@@ -446,9 +1046,12 @@ class Stepper {
         }
         throw;
       }
+      inspect("afterParameters", result);
     }
     assign(s.assign, result, ctx);
-    Json output = select_path(s.output_path, put_result(s.result_path, input, result), ctx);
+    Json after = put_result(s.result_path, input, result);
+    inspect("afterResultPath", after);
+    Json output = select_path(s.output_path, after, ctx);
     exit_state(s, std::move(output), s.end ? "" : s.next);
   }
 
@@ -523,7 +1126,7 @@ class Stepper {
     frame()["output"] = select_path(s.output_path, effective, ctx);
     frame()["assigned"] = assigned_;
     assigned_ = Json::object();
-    set_timer(kTimerWait, std::max(due, ctx_.now_ms));
+    set_timer(thread_tag(kTimerWait), std::max(due, ctx_.now_ms));
   }
 
   void run_succeed(const State& s, const Json& input) {
@@ -539,10 +1142,10 @@ class Stepper {
       err.error = fail_field(s.error, s.error_path, input, ctx);
       err.cause = fail_field(s.cause, s.cause_path, input, ctx);
     } catch (const StatesException& e) {
-      fail_execution(located(s, e.value()));
+      fail_thread(located(s, e.value()));
       return;
     }
-    fail_execution(err);
+    fail_thread(err);
   }
 
   std::string fail_field(const std::optional<std::string>& literal, const std::string& path,
@@ -592,12 +1195,15 @@ class Stepper {
     ResourceInfo res = parse_resource(s.resource);
     int64_t seq = state_.value("task_seq", int64_t{0}) + 1;
     state_["task_seq"] = seq;
+    state_["tasks"][std::to_string(seq)] = tid_;
     uint64_t nonce = ctx_.ids.random_u64();
     std::string token = ctx_.tokens.seal({exec_.id, seq, nonce});
 
     const Json& ctx = context(s, token);
     Json effective = select_path(s.input_path, input, ctx);
+    inspect("afterInputPath", effective);
     Json params = s.parameters ? eval_template(*s.parameters, effective, ctx) : effective;
+    inspect("afterParameters", params);
     auto timeout = seconds_field(s.timeout_seconds, s.timeout_seconds_path, "TimeoutSecondsPath",
                                  effective, ctx);
     auto heartbeat = seconds_field(s.heartbeat_seconds, s.heartbeat_seconds_path,
@@ -662,7 +1268,9 @@ class Stepper {
                 {"error", err.error},
                 {"cause", err.cause}};
         emit("TaskFailed", fd);
-        fail_execution(err);
+        close_task(task);
+        frame().erase("task");
+        fail_thread(err);
         return;
       }
     }
@@ -739,8 +1347,13 @@ class Stepper {
   }
 
   // The open task attempt `seq` of the current Task state, or null.
+  // Makes the thread that holds it current.
   Json* open_task(int64_t seq) {
-    if (!state_.contains("frame")) return nullptr;
+    if (!state_.contains("tasks")) return nullptr;
+    auto it = state_["tasks"].find(std::to_string(seq));
+    if (it == state_["tasks"].end()) return nullptr;
+    tid_ = it->get<std::string>();
+    if (!has_frame()) return nullptr;
     Json& f = frame();
     if (f.value("phase", "") != "task" || !f.contains("task")) return nullptr;
     Json& t = f["task"];
@@ -749,13 +1362,14 @@ class Stepper {
   }
 
   const State* current_state() {
-    if (!state_.contains("frame")) return nullptr;
-    return ctx_.machine.find(frame()["state"].get<std::string>());
+    if (!has_frame() || !frame().contains("state")) return nullptr;
+    return machine_of(tid_).find(frame()["state"].get<std::string>());
   }
 
   // Closes the task's waits: its timers, queue entry and pending call.
   void close_task(const Json& task) {
     std::string s = std::to_string(task["seq"].get<int64_t>());
+    if (state_.contains("tasks")) state_["tasks"].erase(s);
     clear_timer(std::string(kTimerTaskTimeout) + ":" + s);
     clear_timer(std::string(kTimerHeartbeat) + ":" + s);
     if (task.value("kind", "") == "activity") {
@@ -782,21 +1396,27 @@ class Stepper {
                                  {"outputDetails", {{"truncated", false}}}});
     }
     frame().erase("task");
-    complete_task(*s, Json::parse(output));
+    complete_state(*s, Json::parse(output));
   }
 
-  void complete_task(const State& s, Json result) {
+  // A Task, Parallel or Map state has its result: ResultSelector, Assign, ResultPath and
+  // OutputPath, then on to the next state.
+  void complete_state(const State& s, Json result) {
     Json input = frame()["input"];
     try {
       const Json& ctx = context(s);
-      if (s.result_selector) result = eval_template(*s.result_selector, result, ctx);
+      inspect("result", result);
+      if (s.result_selector) {
+        result = eval_template(*s.result_selector, result, ctx);
+        inspect("afterResultSelector", result);
+      }
       assign(s.assign, result, ctx);
-      Json output = select_path(s.output_path, put_result(s.result_path, input, result), ctx);
-      exit_state(s, std::move(output), s.end ? "" : s.next);
+      Json after = put_result(s.result_path, input, result);
+      inspect("afterResultPath", after);
+      exit_state(s, select_path(s.output_path, after, ctx), s.end ? "" : s.next);
     } catch (const StatesException& e) {
       state_error(s, e.value());
     }
-    drive();
   }
 
   void on_task_failed(int64_t seq, const StatesError& err) {
@@ -815,7 +1435,6 @@ class Stepper {
     emit(is_activity(t) ? "ActivityFailed" : "TaskFailed", d);
     frame().erase("task");
     handle_error(*s, err, false);
-    drive();
   }
 
   void on_task_timed_out(int64_t seq, bool heartbeat) {
@@ -835,7 +1454,6 @@ class Stepper {
     emit(is_activity(t) ? "ActivityTimedOut" : "TaskTimedOut", d);
     frame().erase("task");
     handle_error(*s, err, heartbeat);
-    drive();
   }
 
   void on_heartbeat(int64_t seq) {
@@ -899,25 +1517,37 @@ class Stepper {
   // ---- Retry and Catch
 
   void handle_error(const State& s, const StatesError& err, bool heartbeat) {
+    TestHooks* hooks = test_hooks();
+    if (hooks) hooks->raised = err;
     bool terminal = err.error == errors::kRuntime || err.error == errors::kDataLimitExceeded;
     if (!terminal) {
-      Json& retries = frame()["retries"];
-      while (retries.size() < s.retry.size()) retries.push_back(0);
       for (size_t i = 0; i < s.retry.size(); ++i) {
         const auto& r = s.retry[i];
         if (!matches_any(r.error_equals, err.error, heartbeat)) continue;
-        int64_t attempt = retries[i].get<int64_t>();
+        Json& retries = frame()["retries"];
+        while (retries.size() < s.retry.size()) retries.push_back(0);
+        int64_t attempt = retries[i].get<int64_t>() + (hooks ? hooks->retrier_retry_count : 0);
         if (attempt < r.max_attempts) {
           double random01 = static_cast<double>(ctx_.ids.random_u64() >> 11) * 0x1.0p-53;
-          retries[i] = attempt + 1;
+          int64_t delay = retry_delay_ms(r, attempt, random01);
+          frame()["retries"][i] = frame()["retries"][i].get<int64_t>() + 1;
+          if (hooks) {
+            hooks->inspection["errorDetails"] = {
+                {"retryIndex", static_cast<int64_t>(i)},
+                {"retryBackoffIntervalSeconds", (delay + 999) / 1000}};
+          }
+          discard_fan();
           frame()["phase"] = "retry";
-          set_timer(kTimerRetry, ctx_.now_ms + retry_delay_ms(r, attempt, random01));
+          set_timer(thread_tag(kTimerRetry), ctx_.now_ms + delay);
           return;
         }
         break;  // the first matching retrier decides; exhausted → try the catchers
       }
-      for (const auto& c : s.catch_) {
+      for (size_t i = 0; i < s.catch_.size(); ++i) {
+        const auto& c = s.catch_[i];
         if (!matches_any(c.error_equals, err.error, heartbeat)) continue;
+        if (hooks) hooks->inspection["errorDetails"] = {{"catchIndex", static_cast<int64_t>(i)}};
+        discard_fan();
         Json error_output{{"Error", err.error}, {"Cause", err.cause}};
         Json input = frame()["input"];
         try {
@@ -925,12 +1555,12 @@ class Stepper {
           Json output = put_result(c.result_path, input, error_output);
           exit_state(s, std::move(output), c.next);
         } catch (const StatesException& e) {
-          fail_execution(located(s, e.value()));
+          fail_thread(located(s, e.value()));
         }
         return;
       }
     }
-    fail_execution(err);
+    fail_thread(err);
   }
 
   static bool matches_any(const std::vector<std::string>& patterns, const std::string& error,
@@ -984,22 +1614,24 @@ class Stepper {
       on_task_timed_out(seq, true);
       return;
     }
-    if (!state_.contains("frame")) return;
+    auto wait_thread = tag_thread(tag, kTimerWait);
+    auto retry_thread = tag_thread(tag, kTimerRetry);
+    std::string tid = wait_thread ? *wait_thread : retry_thread ? *retry_thread : "";
+    if (tid.empty() || !state_["threads"].contains(tid)) return;
+    tid_ = tid;
     const State* s = current_state();
     if (!s) return;
     std::string phase = frame().value("phase", "");
-    if (tag == kTimerWait && phase == "wait") {
+    if (wait_thread && phase == "wait") {
       Json output = frame()["output"];
       assigned_ = frame().value("assigned", Json::object());
       exit_state(*s, std::move(output), s->end ? "" : s->next);
-      drive();
-    } else if (tag == kTimerRetry && phase == "retry") {
+    } else if (retry_thread && phase == "retry") {
       try {
-        schedule_task(*s);
+        start_work(*s);
       } catch (const StatesException& e) {
         state_error(*s, e.value());
       }
-      drive();
     }
   }
 
@@ -1007,11 +1639,16 @@ class Stepper {
   store::ExecutionRecord exec_;
   Json state_;
   store::ExecutionWrite write_;
-  std::optional<std::pair<std::string, Json>> next_;
+  std::deque<Pending> queue_;
+  std::string tid_ = kRootThread;  // the thread being run
+  std::unordered_map<std::string, const asl::StateMachine*> machines_;
+  std::map<std::string, std::string> data_;   // data rows written in this step
+  std::vector<std::string> erased_prefixes_;  // stored data rows erased in this step
   std::optional<Json> execution_input_;
   Json context_;
   Json assigned_ = Json::object();
   std::string last_type_;
+  int64_t entered_ = 0;  // states entered in this step
   bool applied_ = false;
 };
 

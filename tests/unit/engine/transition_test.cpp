@@ -3,10 +3,41 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "core/asl/parser.h"
 
 namespace stepd::engine {
 namespace {
+
+// Execution data rows as the store keeps them, for advance() to read between steps.
+class MemoryData : public DataReader {
+ public:
+  std::optional<std::string> get(const std::string& key) override {
+    auto it = rows.find(key);
+    if (it == rows.end()) return std::nullopt;
+    return it->second;
+  }
+  std::vector<std::pair<std::string, std::string>> scan(const std::string& prefix) override {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto it = rows.lower_bound(prefix);
+         it != rows.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+      out.emplace_back(*it);
+    }
+    return out;
+  }
+  void apply(const store::ExecutionWrite& w) {
+    if (w.clear_data) rows.clear();
+    for (const auto& p : w.data_erase_prefix) {
+      for (auto it = rows.lower_bound(p);
+           it != rows.end() && it->first.compare(0, p.size(), p) == 0;) {
+        it = rows.erase(it);
+      }
+    }
+    for (const auto& [k, v] : w.data_put) rows[k] = v;
+  }
+  std::map<std::string, std::string> rows;
+};
 
 class TransitionTest : public ::testing::Test {
  protected:
@@ -28,8 +59,10 @@ class TransitionTest : public ::testing::Test {
     ctx.state_machine_name = "sm";
     ctx.role_arn = "arn:aws:iam::123456789012:role/r";
     ctx.history_limit = history_limit_;
+    ctx.data = &data_;
     Transition t = advance(exec_, e, ctx);
     if (!t.applied) return false;
+    data_.apply(t.write);
     exec_ = t.write.execution;
     last_ = t.write;
     for (const auto& ev : t.write.events) history_.push_back(ev);
@@ -85,6 +118,7 @@ class TransitionTest : public ::testing::Test {
   store::ExecutionRecord exec_;
   store::ExecutionWrite last_;
   std::vector<store::HistoryEventRecord> history_;
+  MemoryData data_;
 };
 
 constexpr const char* kActivity = "arn:aws:states:us-east-1:123456789012:activity:work";
@@ -379,6 +413,225 @@ TEST(ErrorMatching, BuiltInNames) {
   EXPECT_TRUE(error_matches("States.HeartbeatTimeout", "States.Timeout", true));
   EXPECT_FALSE(error_matches("States.HeartbeatTimeout", "States.Timeout", false));
   EXPECT_FALSE(error_matches("MyError", "OtherError", false));
+}
+
+// ---- Parallel, Map, variables in them, redrive
+
+// The task seqs of the activity tasks the last step queued, with their inputs.
+std::vector<std::pair<int64_t, Json>> queued(const store::ExecutionWrite& w) {
+  std::vector<std::pair<int64_t, Json>> out;
+  for (const auto& t : w.activity_tasks_add) out.emplace_back(t.task_seq, Json::parse(t.input));
+  return out;
+}
+
+std::string map_of_tasks(const std::string& map_fields) {
+  return R"({"StartAt":"M","States":{"M":{"Type":"Map",)" + map_fields +
+         R"("ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task","Resource":")" +
+         std::string(kActivity) + R"(","End":true}}},"End":true}}})";
+}
+
+TEST_F(TransitionTest, ParallelGathersBranchOutputsInBranchOrder) {
+  start(R"({"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,
+    "Parameters":{"v.$":"$.v"},"ResultSelector":{"both.$":"$"},
+    "Branches":[
+      {"StartAt":"A","States":{"A":{"Type":"Pass","Result":"a","End":true}}},
+      {"StartAt":"B","States":{"B":{"Type":"Pass","InputPath":"$.v","End":true}}}]}}})",
+        R"({"v":7,"other":1})");
+  EXPECT_EQ(exec_.status, "SUCCEEDED") << exec_.cause.value_or("");
+  EXPECT_EQ(output(), Json::parse(R"({"both":["a",7]})"));
+  auto t = types();
+  EXPECT_EQ(t[1], "ParallelStateEntered");
+  EXPECT_EQ(t[2], "ParallelStateStarted");
+  EXPECT_EQ(t[t.size() - 3], "ParallelStateSucceeded");
+  EXPECT_EQ(t[t.size() - 2], "ParallelStateExited");
+  EXPECT_TRUE(last_.clear_data);
+  EXPECT_TRUE(data_.rows.empty());
+}
+
+TEST_F(TransitionTest, ParallelBranchFailureAbortsTheOthersAndClosesTheirTasks) {
+  start(R"({"StartAt":"P","States":{"P":{"Type":"Parallel","Next":"Done",
+    "Catch":[{"ErrorEquals":["Boom"],"ResultPath":"$.err","Next":"Done"}],
+    "Branches":[
+      {"StartAt":"T","States":{"T":{"Type":"Task","Resource":")" +
+        std::string(kActivity) + R"(","End":true}}},
+      {"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":5,"Next":"F"},
+                               "F":{"Type":"Fail","Error":"Boom","Cause":"bad"}}}]},
+    "Done":{"Type":"Pass","End":true}}})");
+  ASSERT_EQ(queued(last_).size(), 1u);
+  int64_t seq = queued(last_)[0].first;
+  ASSERT_NE(timer_set("wait:2"), nullptr) << "the second branch's wait is its own timer";
+  now_ += 5000;
+  ASSERT_TRUE(fire("wait:2"));
+  EXPECT_EQ(exec_.status, "SUCCEEDED") << exec_.cause.value_or("");
+  EXPECT_EQ(output()["err"]["Error"], "Boom");
+  ASSERT_EQ(last_.activity_task_seqs_remove.size(), 1u);
+  EXPECT_EQ(last_.activity_task_seqs_remove[0], seq);
+  EXPECT_FALSE(succeed(seq, "{}")) << "the aborted branch's token no longer applies";
+  auto t = types();
+  EXPECT_NE(std::find(t.begin(), t.end(), "ParallelStateFailed"), t.end());
+}
+
+TEST_F(TransitionTest, MapRunsIterationsInItemOrderWithItemSelector) {
+  start(R"({"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items","End":true,
+    "ItemSelector":{"i.$":"$$.Map.Item.Index","v.$":"$$.Map.Item.Value","k.$":"$.k"},
+    "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}}})",
+        R"({"items":["a","b","c"],"k":1})");
+  EXPECT_EQ(exec_.status, "SUCCEEDED") << exec_.cause.value_or("");
+  EXPECT_EQ(output(), Json::parse(R"([{"i":0,"v":"a","k":1},{"i":1,"v":"b","k":1},
+                                     {"i":2,"v":"c","k":1}])"));
+  auto t = types();
+  EXPECT_EQ(std::count(t.begin(), t.end(), "MapIterationStarted"), 3);
+  EXPECT_EQ(std::count(t.begin(), t.end(), "MapIterationSucceeded"), 3);
+  EXPECT_EQ(Json::parse(history_[2].details), Json::parse(R"({"length":3})"));
+  EXPECT_TRUE(last_.data_put.empty()) << "a Map that ends within one step writes no rows";
+}
+
+TEST_F(TransitionTest, MapInputThatIsNotAnArrayIsARuntimeError) {
+  start(R"({"StartAt":"M","States":{"M":{"Type":"Map","End":true,
+    "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}}})",
+        R"({"a":1})");
+  EXPECT_EQ(exec_.status, "FAILED");
+  EXPECT_EQ(exec_.error, "States.Runtime");
+  EXPECT_EQ(exec_.cause,
+            "An error occurred while executing the state 'M' (entered at the event id #2). "
+            "Map state input must be an array but was: {\"a\":1}");
+}
+
+TEST_F(TransitionTest, MapMaxConcurrencyKeepsPendingItemsAsRows) {
+  start(map_of_tasks(R"("MaxConcurrency":2,)"), R"([10,20,30,40,50])");
+  auto first = queued(last_);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].second, 10);
+  EXPECT_EQ(first[1].second, 20);
+  EXPECT_EQ(data_.rows.size(), 3u) << "items 2..4 wait as data rows";
+  // Finishing out of order keeps item order in the result.
+  ASSERT_TRUE(succeed(first[1].first, R"("r20")"));
+  auto third = queued(last_);
+  ASSERT_EQ(third.size(), 1u);
+  EXPECT_EQ(third[0].second, 30);
+  ASSERT_TRUE(succeed(first[0].first, R"("r10")"));
+  auto fourth = queued(last_);
+  ASSERT_EQ(fourth.size(), 1u);
+  ASSERT_TRUE(succeed(third[0].first, R"("r30")"));
+  auto fifth = queued(last_);
+  ASSERT_EQ(fifth.size(), 1u);
+  ASSERT_TRUE(succeed(fifth[0].first, R"("r50")"));
+  EXPECT_EQ(exec_.status, "RUNNING") << exec_.cause.value_or("");
+  ASSERT_TRUE(succeed(fourth[0].first, R"("r40")"));
+  EXPECT_EQ(exec_.status, "SUCCEEDED") << exec_.cause.value_or("");
+  EXPECT_EQ(output(), Json::parse(R"(["r10","r20","r30","r40","r50"])"));
+  EXPECT_TRUE(data_.rows.empty());
+}
+
+TEST_F(TransitionTest, MapIterationFailureAbortsSiblingsAndFailsTheExecution) {
+  start(map_of_tasks(""), R"([1,2,3])");
+  auto tasks = queued(last_);
+  ASSERT_EQ(tasks.size(), 3u);
+  ASSERT_TRUE(fail(tasks[1].first, "Oops", "it broke"));
+  EXPECT_EQ(exec_.status, "FAILED");
+  EXPECT_EQ(exec_.error, "Oops");
+  EXPECT_EQ(exec_.cause, "it broke");
+  auto t = types();
+  EXPECT_EQ(std::count(t.begin(), t.end(), "MapIterationFailed"), 1);
+  EXPECT_EQ(std::count(t.begin(), t.end(), "MapIterationAborted"), 2);
+  EXPECT_EQ(std::count(t.begin(), t.end(), "MapStateFailed"), 1);
+  EXPECT_TRUE(last_.clear_activity_tasks);
+}
+
+TEST_F(TransitionTest, MapToleratedFailureCountLetsSomeIterationsFail) {
+  start(map_of_tasks(R"("ToleratedFailureCount":1,)"), R"([1,2,3])");
+  auto tasks = queued(last_);
+  ASSERT_TRUE(fail(tasks[0].first, "Oops", "first"));
+  EXPECT_EQ(exec_.status, "RUNNING") << exec_.cause.value_or("");
+  ASSERT_TRUE(succeed(tasks[1].first, "2"));
+  ASSERT_TRUE(fail(tasks[2].first, "Oops", "second"));
+  EXPECT_EQ(exec_.status, "FAILED");
+  EXPECT_EQ(exec_.error, "States.ExceedToleratedFailureThreshold");
+}
+
+TEST_F(TransitionTest, MapRetryRunsEveryIterationAgain) {
+  start(R"({"StartAt":"M","States":{"M":{"Type":"Map","End":true,
+    "Retry":[{"ErrorEquals":["Oops"],"IntervalSeconds":1,"MaxAttempts":1}],
+    "ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task","Resource":")" +
+            std::string(kActivity) + R"(","End":true}}}}}})",
+        R"([1,2])");
+  auto tasks = queued(last_);
+  ASSERT_TRUE(succeed(tasks[0].first, "1"));
+  ASSERT_TRUE(fail(tasks[1].first, "Oops"));
+  EXPECT_EQ(exec_.status, "RUNNING") << exec_.cause.value_or("");
+  ASSERT_NE(timer_set(kTimerRetry), nullptr);
+  EXPECT_TRUE(data_.rows.empty()) << "the failed attempt's results are gone";
+  now_ += 1000;
+  ASSERT_TRUE(fire(kTimerRetry));
+  auto again = queued(last_);
+  ASSERT_EQ(again.size(), 2u);
+  ASSERT_TRUE(succeed(again[0].first, R"("x")"));
+  ASSERT_TRUE(succeed(again[1].first, R"("y")"));
+  EXPECT_EQ(output(), Json::parse(R"(["x","y"])"));
+}
+
+TEST_F(TransitionTest, VariablesAreCopiedIntoIterationsAndStayThere) {
+  start(R"({"StartAt":"A","States":{
+    "A":{"Type":"Pass","Assign":{"x":1},"Next":"M"},
+    "M":{"Type":"Map","Next":"B","ItemProcessor":{"StartAt":"P","States":{
+      "P":{"Type":"Pass","Assign":{"inner.$":"$"},"Next":"Q"},
+      "Q":{"Type":"Pass","Parameters":{"x.$":"$x","inner.$":"$inner"},"End":true}}}},
+    "B":{"Type":"Pass","Parameters":{"x.$":"$x","r.$":"$"},"End":true}}})",
+        R"([5,6])");
+  EXPECT_EQ(exec_.status, "SUCCEEDED") << exec_.cause.value_or("");
+  EXPECT_EQ(output(), Json::parse(R"({"x":1,"r":[{"x":1,"inner":5},{"x":1,"inner":6}]})"));
+}
+
+TEST_F(TransitionTest, RedriveRunsOnlyTheFailedIterations) {
+  start(map_of_tasks(""), R"([1,2,3])");
+  auto tasks = queued(last_);
+  ASSERT_TRUE(succeed(tasks[0].first, R"("one")"));
+  ASSERT_TRUE(fail(tasks[1].first, "Oops"));
+  ASSERT_EQ(exec_.status, "FAILED");
+  EXPECT_FALSE(data_.rows.empty()) << "the finished iteration's result is kept for a redrive";
+
+  EngineEvent redrive;
+  redrive.kind = EngineEvent::Kind::kRedrive;
+  now_ += 60000;
+  ASSERT_TRUE(feed(redrive));
+  EXPECT_EQ(exec_.status, "RUNNING") << exec_.cause.value_or("");
+  EXPECT_EQ(exec_.redrive_count, 1);
+  EXPECT_EQ(exec_.redrive_ms, now_);
+  EXPECT_EQ(last_.events.front().type, "ExecutionRedriven");
+  auto rerun = queued(last_);
+  ASSERT_EQ(rerun.size(), 2u) << "the failed and the aborted iteration run again";
+  EXPECT_EQ(rerun[0].second, 2);
+  EXPECT_EQ(rerun[1].second, 3);
+  ASSERT_TRUE(succeed(rerun[0].first, R"("two")"));
+  ASSERT_TRUE(succeed(rerun[1].first, R"("three")"));
+  EXPECT_EQ(exec_.status, "SUCCEEDED") << exec_.cause.value_or("");
+  EXPECT_EQ(output(), Json::parse(R"(["one","two","three"])"));
+}
+
+TEST_F(TransitionTest, RedriveEntersTheFailedStateAgainWithItsInput) {
+  start(R"({"StartAt":"A","States":{
+    "A":{"Type":"Pass","Result":{"n":1},"Next":"T"},
+    "T":{"Type":"Task","Resource":")" +
+        std::string(kActivity) + R"(","End":true}}})");
+  auto tasks = queued(last_);
+  ASSERT_TRUE(fail(tasks[0].first, "Oops"));
+  EngineEvent redrive;
+  redrive.kind = EngineEvent::Kind::kRedrive;
+  ASSERT_TRUE(feed(redrive));
+  auto again = queued(last_);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].second, Json::parse(R"({"n":1})"));
+  auto t = types();
+  EXPECT_EQ(std::count(t.begin(), t.end(), "PassStateEntered"), 1) << "A does not run again";
+  ASSERT_TRUE(succeed(again[0].first, R"({"ok":true})"));
+  EXPECT_EQ(exec_.status, "SUCCEEDED") << exec_.cause.value_or("");
+}
+
+TEST_F(TransitionTest, RedriveOfASucceededExecutionChangesNothing) {
+  start(R"({"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}})");
+  EngineEvent redrive;
+  redrive.kind = EngineEvent::Kind::kRedrive;
+  EXPECT_FALSE(feed(redrive));
 }
 
 }  // namespace
