@@ -75,7 +75,7 @@ int64_t now_ms() {
 
 constexpr const char* kExecutionColumns =
     "id, arn, state_machine_arn, name, revision_id, status, input, output, error, cause, "
-    "start_ms, stop_ms, state, version, event_count";
+    "start_ms, stop_ms, state, version, event_count, redrive_count, redrive_ms, redrive_token";
 
 ExecutionRecord read_execution(const Query& q) {
   ExecutionRecord e;
@@ -94,6 +94,9 @@ ExecutionRecord read_execution(const Query& q) {
   e.state = q.text(12);
   e.version = q.int64(13);
   e.event_count = q.int64(14);
+  e.redrive_count = q.int64(15);
+  e.redrive_ms = q.int64(16);
+  e.redrive_token = q.text(17);
   return e;
 }
 
@@ -131,6 +134,37 @@ int64_t owner_id(int64_t record_id, int64_t execution_id, const char* what) {
                               std::to_string(execution_id));
 }
 
+// --- execution data
+
+// The smallest string greater than every string that starts with `prefix`, comparing bytes as
+// SQLite's BINARY collation does: the prefix with its last byte raised by one, after dropping
+// trailing 0xFF bytes (which cannot be raised). nullopt when there is no such string (an empty
+// prefix, or one made only of 0xFF), i.e. every key matches. Prefix reads and erases use
+// `key >= prefix AND key < successor`, a range on the primary key; LIKE would need escaping of
+// '%' and '_' and, being case-insensitive for ASCII by default, could not use the index.
+std::optional<std::string> prefix_successor(std::string prefix) {
+  while (!prefix.empty() && static_cast<unsigned char>(prefix.back()) == 0xFF) {
+    prefix.pop_back();
+  }
+  if (prefix.empty()) {
+    return std::nullopt;
+  }
+  prefix.back() = static_cast<char>(static_cast<unsigned char>(prefix.back()) + 1);
+  return prefix;
+}
+
+void erase_data_prefix(Connection& db, int64_t execution_id, const std::string& prefix) {
+  if (std::optional<std::string> end = prefix_successor(prefix)) {
+    db.query("DELETE FROM execution_data WHERE execution_id = ? AND key >= ? AND key < ?")
+        .bind_all(execution_id, prefix, *end)
+        .run();
+  } else {
+    db.query("DELETE FROM execution_data WHERE execution_id = ? AND key >= ?")
+        .bind_all(execution_id, prefix)
+        .run();
+  }
+}
+
 // Applies one ExecutionWrite; runs inside the savepoint of its job. Conflicts are detected by
 // the first statement, before anything is written, so returning early leaves nothing behind.
 WriteOutcome apply_write(Connection& db, const ExecutionWrite& w) {
@@ -139,11 +173,13 @@ WriteOutcome apply_write(Connection& db, const ExecutionWrite& w) {
   if (w.insert) {
     db.query(
           "INSERT INTO executions (id, arn, state_machine_arn, name, revision_id, status, "
-          "input, output, error, cause, start_ms, stop_ms, state, version, event_count) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) "
+          "input, output, error, cause, start_ms, stop_ms, state, version, event_count, "
+          "redrive_count, redrive_ms, redrive_token) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?) "
           "ON CONFLICT (state_machine_arn, name) DO NOTHING")
         .bind_all(e.id, e.arn, e.state_machine_arn, e.name, e.revision_id, e.status, e.input,
-                  e.output, e.error, e.cause, e.start_ms, e.stop_ms, e.state, e.event_count)
+                  e.output, e.error, e.cause, e.start_ms, e.stop_ms, e.state, e.event_count,
+                  e.redrive_count, e.redrive_ms, e.redrive_token)
         .run();
     if (db.changes() == 0) {
       outcome.status = WriteOutcome::Status::kNameConflict;
@@ -154,9 +190,10 @@ WriteOutcome apply_write(Connection& db, const ExecutionWrite& w) {
     // Only what a step can change; identity, input and revision are fixed at start.
     db.query(
           "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop_ms = ?, "
-          "state = ?, event_count = ?, version = version + 1 WHERE id = ? AND version = ?")
-        .bind_all(e.status, e.output, e.error, e.cause, e.stop_ms, e.state, e.event_count, e.id,
-                  e.version)
+          "state = ?, event_count = ?, redrive_count = ?, redrive_ms = ?, redrive_token = ?, "
+          "version = version + 1 WHERE id = ? AND version = ?")
+        .bind_all(e.status, e.output, e.error, e.cause, e.stop_ms, e.state, e.event_count,
+                  e.redrive_count, e.redrive_ms, e.redrive_token, e.id, e.version)
         .run();
     if (db.changes() == 0) {
       outcome.status = WriteOutcome::Status::kVersionConflict;
@@ -218,6 +255,20 @@ WriteOutcome apply_write(Connection& db, const ExecutionWrite& w) {
           "VALUES (?, ?, ?, ?, ?)")
         .bind_all(owner_id(o.execution_id, id, "outbox row"), o.key, o.kind, o.payload,
                   o.created_ms)
+        .run();
+  }
+
+  if (w.clear_data) {
+    db.query("DELETE FROM execution_data WHERE execution_id = ?").bind_all(id).run();
+  }
+  for (const std::string& prefix : w.data_erase_prefix) {
+    erase_data_prefix(db, id, prefix);
+  }
+  for (const auto& [key, value] : w.data_put) {
+    db.query(
+          "INSERT INTO execution_data (execution_id, key, value) VALUES (?, ?, ?) "
+          "ON CONFLICT (execution_id, key) DO UPDATE SET value = excluded.value")
+        .bind_all(id, key, value)
         .run();
   }
   return outcome;
@@ -956,13 +1007,21 @@ std::optional<ExecutionRecord> SqliteStore::get_execution_by_id(int64_t id) {
 
 std::vector<ExecutionRecord> SqliteStore::list_executions(const ExecutionFilter& filter,
                                                           const Page& page, std::string* next) {
-  // Four shapes of one query, so that each can use the index made for it.
+  // Several shapes of one query, so that each can use the index made for it.
   std::string sql = std::string("SELECT ") + kExecutionColumns + " FROM executions WHERE id < ?";
   if (!filter.state_machine_arn.empty()) {
     sql += " AND state_machine_arn = ?";
   }
   if (!filter.status.empty()) {
     sql += " AND status = ?";
+  }
+  // Spelled as in the partial index executions_redriven, so that REDRIVEN can use it.
+  if (filter.redrive == "REDRIVEN") {
+    sql += " AND redrive_count > 0";
+  } else if (filter.redrive == "NOT_REDRIVEN") {
+    sql += " AND redrive_count = 0";
+  } else if (!filter.redrive.empty()) {
+    throw std::logic_error("store: unknown redrive filter " + filter.redrive);
   }
   sql += " ORDER BY id DESC LIMIT ?";
 
@@ -1001,6 +1060,35 @@ std::vector<HistoryEventRecord> SqliteStore::get_history(int64_t execution_id, c
         return HistoryEventRecord{r.int64(0), r.int64(1), r.int64(2), r.text(3), r.text(4)};
       },
       [](const HistoryEventRecord& ev) { return std::to_string(ev.id); });
+}
+
+std::optional<std::string> SqliteStore::get_data(int64_t execution_id, const std::string& key) {
+  ReadLease db = reader();
+  auto q = (*db).query("SELECT value FROM execution_data WHERE execution_id = ? AND key = ?");
+  q.bind_all(execution_id, key);
+  if (!q.step()) {
+    return std::nullopt;
+  }
+  return q.text(0);
+}
+
+std::vector<std::pair<std::string, std::string>> SqliteStore::scan_data(int64_t execution_id,
+                                                                        const std::string& prefix) {
+  const std::optional<std::string> end = prefix_successor(prefix);
+  ReadLease db = reader();
+  auto q = (*db).query(end ? "SELECT key, value FROM execution_data WHERE execution_id = ? "
+                             "AND key >= ? AND key < ? ORDER BY key"
+                           : "SELECT key, value FROM execution_data WHERE execution_id = ? "
+                             "AND key >= ? ORDER BY key");
+  q.bind_all(execution_id, prefix);
+  if (end) {
+    q.bind(3, *end);
+  }
+  std::vector<std::pair<std::string, std::string>> rows;
+  while (q.step()) {
+    rows.emplace_back(q.text(0), q.text(1));
+  }
+  return rows;
 }
 
 std::vector<int64_t> SqliteStore::running_execution_ids(int64_t after_id, int limit) {

@@ -13,8 +13,10 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/store/store.h"
@@ -85,6 +87,10 @@ class SqliteStore final : public Store {
                                                std::string* next) override;
   std::vector<HistoryEventRecord> get_history(int64_t execution_id, const Page& page, bool reverse,
                                               std::string* next) override;
+  // Keys compare as bytes; a prefix read is a range scan of the primary key.
+  std::optional<std::string> get_data(int64_t execution_id, const std::string& key) override;
+  std::vector<std::pair<std::string, std::string>> scan_data(int64_t execution_id,
+                                                             const std::string& prefix) override;
   std::vector<int64_t> running_execution_ids(int64_t after_id, int limit) override;
 
   // Outcomes: kNameConflict (insert; `existing` is the stored row), kVersionConflict (update;

@@ -56,7 +56,8 @@ struct Page {
 
 struct ExecutionFilter {
   std::string state_machine_arn;
-  std::string status;  // "" for all
+  std::string status;   // "" for all
+  std::string redrive;  // "" for all, "REDRIVEN" (redrive_count > 0) or "NOT_REDRIVEN"
 };
 
 class Store {
@@ -102,8 +103,8 @@ class Store {
   // Execution data (see ExecutionWrite): one value, or every row whose key starts with
   // `prefix`, ordered by key.
   virtual std::optional<std::string> get_data(int64_t execution_id, const std::string& key) = 0;
-  virtual std::vector<std::pair<std::string, std::string>> scan_data(
-      int64_t execution_id, const std::string& prefix) = 0;
+  virtual std::vector<std::pair<std::string, std::string>> scan_data(int64_t execution_id,
+                                                                     const std::string& prefix) = 0;
   // Ids of executions that are RUNNING (for recovery), in id order, after `after_id`.
   virtual std::vector<int64_t> running_execution_ids(int64_t after_id, int limit) = 0;
 

@@ -432,7 +432,7 @@ TEST_P(StoreTest, AMalformedCursorIsRejected) {
   std::string next;
   EXPECT_THROW(store().get_history(1, Page{"not-a-cursor", 10}, false, &next),
                std::invalid_argument);
-  EXPECT_THROW(store().list_executions(ExecutionFilter{kMachine, ""}, Page{"12x", 10}, &next),
+  EXPECT_THROW(store().list_executions(ExecutionFilter{kMachine, "", ""}, Page{"12x", 10}, &next),
                std::invalid_argument);
 }
 
@@ -582,7 +582,7 @@ TEST_P(StoreTest, ListExecutionsNewestFirstFilteredAndPaged) {
   int pages = 0;
   for (;;) {
     std::string next;
-    auto rows = store().list_executions(ExecutionFilter{kMachine, ""}, page, &next);
+    auto rows = store().list_executions(ExecutionFilter{kMachine, "", ""}, page, &next);
     ++pages;
     for (const auto& e : rows) {
       seen.push_back(e.id);
@@ -596,14 +596,16 @@ TEST_P(StoreTest, ListExecutionsNewestFirstFilteredAndPaged) {
   EXPECT_EQ(pages, 3);
 
   std::string next;
-  auto succeeded = store().list_executions(ExecutionFilter{kMachine, "SUCCEEDED"}, Page{}, &next);
+  auto succeeded =
+      store().list_executions(ExecutionFilter{kMachine, "SUCCEEDED", ""}, Page{}, &next);
   ASSERT_EQ(succeeded.size(), 2u);
   EXPECT_EQ(succeeded[0].id, ids[4]);
   EXPECT_EQ(succeeded[1].id, ids[1]);
   EXPECT_EQ(next, "");
-  EXPECT_EQ(store().list_executions(ExecutionFilter{kMachine, "RUNNING"}, Page{}, &next).size(),
+  EXPECT_EQ(store().list_executions(ExecutionFilter{kMachine, "RUNNING", ""}, Page{}, &next).size(),
             5u);
-  EXPECT_EQ(store().list_executions(ExecutionFilter{kMachine + "2", ""}, Page{}, &next).size(), 1u);
+  EXPECT_EQ(store().list_executions(ExecutionFilter{kMachine + "2", "", ""}, Page{}, &next).size(),
+            1u);
   EXPECT_EQ(store().list_executions(ExecutionFilter{}, Page{}, &next).size(), 8u);
 }
 
@@ -807,6 +809,278 @@ TEST_P(StoreTest, MigratingAgainChangesNothing) {
   EXPECT_EQ(store().get_execution_by_id(e.id)->arn, e.arn);
 }
 
+// --- execution data rows
+
+using DataRows = std::vector<std::pair<std::string, std::string>>;
+
+TEST_P(StoreTest, DataRowsArePutReplacedAndReadInKeyOrder) {
+  ExecutionRecord e = insert("run");
+  ExecutionRecord other = insert("other");
+  EXPECT_EQ(store().get_data(e.id, "k"), std::nullopt);
+  EXPECT_TRUE(store().scan_data(e.id, "").empty());
+
+  ExecutionWrite w = update_of(e, 0);
+  w.data_put = {{"b", "2"}, {"a", "1"}, {"c", R"({"x":[1,2]})"}, {"b", "2 again"}};
+  ASSERT_EQ(store().commit(w).status, WriteOutcome::Status::kOk);
+  ExecutionWrite wo = update_of(other, 0);
+  wo.data_put = {{"a", "other's"}};
+  ASSERT_EQ(store().commit(wo).status, WriteOutcome::Status::kOk);
+
+  EXPECT_EQ(store().get_data(e.id, "a"), "1");
+  EXPECT_EQ(store().get_data(e.id, "b"), "2 again");  // the later put of one write wins
+  EXPECT_EQ(store().get_data(e.id, "c"), R"({"x":[1,2]})");
+  EXPECT_EQ(store().get_data(e.id, "d"), std::nullopt);
+  EXPECT_EQ(store().get_data(other.id, "a"), "other's");
+  EXPECT_EQ(store().scan_data(e.id, ""),
+            (DataRows{{"a", "1"}, {"b", "2 again"}, {"c", R"({"x":[1,2]})"}}));
+
+  // A later write replaces a value and leaves the other rows alone.
+  ExecutionWrite replace = update_of(*store().get_execution_by_id(e.id), 0);
+  replace.data_put = {{"a", "one"}};
+  ASSERT_EQ(store().commit(replace).status, WriteOutcome::Status::kOk);
+  EXPECT_EQ(store().scan_data(e.id, ""),
+            (DataRows{{"a", "one"}, {"b", "2 again"}, {"c", R"({"x":[1,2]})"}}));
+  EXPECT_EQ(store().scan_data(other.id, ""), (DataRows{{"a", "other's"}}));
+
+  // Values are kept byte for byte, empty and embedded NUL included.
+  ExecutionWrite odd = update_of(*store().get_execution_by_id(e.id), 0);
+  odd.data_put = {{"empty", ""}, {"nul", std::string("a\0b", 3)}};
+  ASSERT_EQ(store().commit(odd).status, WriteOutcome::Status::kOk);
+  EXPECT_EQ(store().get_data(e.id, "empty"), "");
+  EXPECT_EQ(store().get_data(e.id, "nul"), std::string("a\0b", 3));
+}
+
+TEST_P(StoreTest, ScanAndEraseByPrefixMatchOnlyThatPrefix) {
+  ExecutionRecord e = insert("run");
+  ExecutionRecord other = insert("other");
+  ExecutionWrite w = update_of(e, 0);
+  // Iteration results of two Map states, "1" and "12": "res:1:" must not reach "res:12:", nor
+  // "res:1;" (the first key past the range, ';' being the byte after ':').
+  w.data_put = {{"res:1:0", "a"},   {"res:1:1", "b"}, {"res:12:0", "c"}, {"res:1", "bare"},
+                {"res:1;", "semi"}, {"res:2:0", "d"}, {"pending:1", "p"}};
+  ASSERT_EQ(store().commit(w).status, WriteOutcome::Status::kOk);
+  ExecutionWrite wo = update_of(other, 0);
+  wo.data_put = {{"res:1:0", "other"}};
+  ASSERT_EQ(store().commit(wo).status, WriteOutcome::Status::kOk);
+
+  EXPECT_EQ(store().scan_data(e.id, "res:1:"), (DataRows{{"res:1:0", "a"}, {"res:1:1", "b"}}));
+  EXPECT_EQ(store().scan_data(e.id, "res:12:"), (DataRows{{"res:12:0", "c"}}));
+  EXPECT_EQ(store().scan_data(e.id, "res:1"), (DataRows{{"res:1", "bare"},
+                                                        {"res:12:0", "c"},  // '2' sorts before ':'
+                                                        {"res:1:0", "a"},
+                                                        {"res:1:1", "b"},
+                                                        {"res:1;", "semi"}}));
+  EXPECT_EQ(store().scan_data(e.id, "res:3:"), DataRows{});
+  EXPECT_EQ(store().scan_data(e.id, "res:1:1"), (DataRows{{"res:1:1", "b"}}));
+
+  ExecutionWrite erase = update_of(*store().get_execution_by_id(e.id), 0);
+  erase.data_erase_prefix = {"res:1:"};
+  ASSERT_EQ(store().commit(erase).status, WriteOutcome::Status::kOk);
+  EXPECT_EQ(store().scan_data(e.id, "res:"),
+            (DataRows{{"res:1", "bare"}, {"res:12:0", "c"}, {"res:1;", "semi"}, {"res:2:0", "d"}}));
+  EXPECT_EQ(store().get_data(e.id, "pending:1"), "p");
+  EXPECT_EQ(store().get_data(other.id, "res:1:0"), "other");  // another execution's row stays
+
+  // An empty prefix erases every row of the execution and nothing of the others.
+  ExecutionWrite all = update_of(*store().get_execution_by_id(e.id), 0);
+  all.data_erase_prefix = {""};
+  ASSERT_EQ(store().commit(all).status, WriteOutcome::Status::kOk);
+  EXPECT_TRUE(store().scan_data(e.id, "").empty());
+  EXPECT_EQ(store().scan_data(other.id, ""), (DataRows{{"res:1:0", "other"}}));
+}
+
+TEST_P(StoreTest, PrefixesWithLikeWildcardsAndHighBytesAreTakenLiterally) {
+  ExecutionRecord e = insert("run");
+  const std::string high = "k\xff";  // raising the last byte is impossible: the bound drops it
+  ExecutionWrite w = update_of(e, 0);
+  w.data_put = {
+      {"a%b:1", "percent"}, {"axb:1", "x"},       {"a_b:1", "underscore"},   {"aXb:1", "X"},
+      {"A%B:1", "upper"},   {high + "1", "high"}, {high + "\xff", "higher"}, {"l", "after"},
+      {"k", "before"}};
+  ASSERT_EQ(store().commit(w).status, WriteOutcome::Status::kOk);
+
+  EXPECT_EQ(store().scan_data(e.id, "a%b:"), (DataRows{{"a%b:1", "percent"}}));
+  EXPECT_EQ(store().scan_data(e.id, "a_b:"), (DataRows{{"a_b:1", "underscore"}}));
+  EXPECT_EQ(store().scan_data(e.id, "a%"), (DataRows{{"a%b:1", "percent"}}));
+  EXPECT_EQ(store().scan_data(e.id, high),
+            (DataRows{{high + "1", "high"}, {high + "\xff", "higher"}}));
+  EXPECT_EQ(store().scan_data(e.id, high + "\xff"), (DataRows{{high + "\xff", "higher"}}));
+
+  ExecutionWrite erase = update_of(*store().get_execution_by_id(e.id), 0);
+  erase.data_erase_prefix = {"a_", "a%", high};
+  ASSERT_EQ(store().commit(erase).status, WriteOutcome::Status::kOk);
+  EXPECT_EQ(
+      store().scan_data(e.id, ""),
+      (DataRows{
+          {"A%B:1", "upper"}, {"aXb:1", "X"}, {"axb:1", "x"}, {"k", "before"}, {"l", "after"}}));
+}
+
+TEST_P(StoreTest, ClearDataThenEraseThenPutInOneWrite) {
+  ExecutionRecord e = insert("run");
+  ExecutionWrite w = update_of(e, 0);
+  w.data_put = {{"old:1", "x"}, {"old:2", "y"}, {"keep", "z"}};
+  ASSERT_EQ(store().commit(w).status, WriteOutcome::Status::kOk);
+
+  // Erase runs before put, so a write can empty a group and refill it.
+  ExecutionWrite refill = update_of(*store().get_execution_by_id(e.id), 0);
+  refill.data_erase_prefix = {"old:"};
+  refill.data_put = {{"old:3", "new"}};
+  ASSERT_EQ(store().commit(refill).status, WriteOutcome::Status::kOk);
+  EXPECT_EQ(store().scan_data(e.id, ""), (DataRows{{"keep", "z"}, {"old:3", "new"}}));
+
+  // Clear runs first of all: only what the same write puts survives it.
+  ExecutionWrite restart = update_of(*store().get_execution_by_id(e.id), 0);
+  restart.clear_data = true;
+  restart.data_erase_prefix = {"fresh:"};
+  restart.data_put = {{"fresh:1", "f"}};
+  ASSERT_EQ(store().commit(restart).status, WriteOutcome::Status::kOk);
+  EXPECT_EQ(store().scan_data(e.id, ""), (DataRows{{"fresh:1", "f"}}));
+
+  ExecutionWrite clear = update_of(*store().get_execution_by_id(e.id), 0);
+  clear.clear_data = true;
+  ASSERT_EQ(store().commit(clear).status, WriteOutcome::Status::kOk);
+  EXPECT_TRUE(store().scan_data(e.id, "").empty());
+}
+
+TEST_P(StoreTest, DataRowsCommitOrFailWithTheirWrite) {
+  ExecutionRecord e = insert("run");
+  ExecutionWrite w = update_of(e, 0);
+  w.data_put = {{"a", "1"}, {"b", "2"}};
+  ASSERT_EQ(store().commit(w).status, WriteOutcome::Status::kOk);
+
+  // `e` is stale now: the write conflicts and none of its data changes happen.
+  ExecutionWrite stale = update_of(e, 0);
+  stale.clear_data = true;
+  stale.data_erase_prefix = {"a"};
+  stale.data_put = {{"c", "3"}};
+  EXPECT_EQ(store().commit(stale).status, WriteOutcome::Status::kVersionConflict);
+  EXPECT_EQ(store().scan_data(e.id, ""), (DataRows{{"a", "1"}, {"b", "2"}}));
+
+  // A write that fails after its data statements (a duplicate history event) is undone whole.
+  ExecutionRecord current = *store().get_execution_by_id(e.id);
+  ExecutionWrite broken = update_of(current, 0);
+  broken.data_put = {{"d", "4"}};
+  broken.data_erase_prefix = {"b"};
+  broken.events.push_back(event(1));
+  EXPECT_ANY_THROW(store().commit(broken));
+  EXPECT_EQ(store().scan_data(e.id, ""), (DataRows{{"a", "1"}, {"b", "2"}}));
+  EXPECT_EQ(store().get_execution_by_id(e.id)->version, current.version);
+
+  // A name conflict on insert writes no data for the execution that was not created.
+  ExecutionRecord dup = make_execution(store().allocate_execution_id(), "run");
+  ExecutionWrite dup_write = insert_of(dup);
+  dup_write.data_put = {{"x", "1"}};
+  EXPECT_EQ(store().commit(dup_write).status, WriteOutcome::Status::kNameConflict);
+  EXPECT_TRUE(store().scan_data(dup.id, "").empty());
+
+  // An insert can carry data rows of its own, and they survive a reopen.
+  ExecutionRecord fresh = make_execution(store().allocate_execution_id(), "fresh");
+  ExecutionWrite insert_write = insert_of(fresh);
+  insert_write.data_put = {{"items", "[1,2,3]"}};
+  ASSERT_EQ(store().commit(insert_write).status, WriteOutcome::Status::kOk);
+  reopen();
+  EXPECT_EQ(store().get_data(fresh.id, "items"), "[1,2,3]");
+  EXPECT_EQ(store().scan_data(e.id, ""), (DataRows{{"a", "1"}, {"b", "2"}}));
+}
+
+// --- redrive bookkeeping
+
+TEST_P(StoreTest, RedriveFieldsRoundTrip) {
+  ExecutionRecord e = make_execution(store().allocate_execution_id(), "run");
+  e.redrive_count = 2;  // an insert keeps what it is given
+  e.redrive_ms = 777;
+  e.redrive_token = "tok-0";
+  ASSERT_EQ(store().commit(insert_of(e)).status, WriteOutcome::Status::kOk);
+  ExecutionRecord got = *store().get_execution_by_id(e.id);
+  EXPECT_EQ(got.redrive_count, 2);
+  EXPECT_EQ(got.redrive_ms, 777);
+  EXPECT_EQ(got.redrive_token, "tok-0");
+
+  ExecutionRecord plain = insert("plain");
+  EXPECT_EQ(plain.redrive_count, 0);
+  EXPECT_EQ(plain.redrive_ms, 0);
+  EXPECT_EQ(plain.redrive_token, "");
+
+  ExecutionWrite w = update_of(got, 1);
+  w.execution.redrive_count = 3;
+  w.execution.redrive_ms = 123456789012;
+  w.execution.redrive_token = "client-token-1";
+  ASSERT_EQ(store().commit(w).status, WriteOutcome::Status::kOk);
+  for (const ExecutionRecord& read :
+       {*store().get_execution_by_id(e.id), *store().get_execution(e.arn)}) {
+    EXPECT_EQ(read.redrive_count, 3);
+    EXPECT_EQ(read.redrive_ms, 123456789012);
+    EXPECT_EQ(read.redrive_token, "client-token-1");
+  }
+  std::string next;
+  auto listed = store().list_executions(ExecutionFilter{kMachine, "", ""}, Page{}, &next);
+  ASSERT_EQ(listed.size(), 2u);
+  EXPECT_EQ(listed[1].id, e.id);
+  EXPECT_EQ(listed[1].redrive_count, 3);
+  EXPECT_EQ(listed[1].redrive_ms, 123456789012);
+  EXPECT_EQ(listed[1].redrive_token, "client-token-1");
+
+  // A conflicting write changes none of them; the row returned as `existing` carries them.
+  ExecutionWrite stale = update_of(got, 0);
+  stale.execution.redrive_count = 9;
+  WriteOutcome outcome = store().commit(stale);
+  EXPECT_EQ(outcome.status, WriteOutcome::Status::kVersionConflict);
+  ASSERT_TRUE(outcome.existing);
+  EXPECT_EQ(outcome.existing->redrive_count, 3);
+  EXPECT_EQ(outcome.existing->redrive_token, "client-token-1");
+
+  // Clearing the token is a write like any other.
+  ExecutionWrite clear = update_of(*store().get_execution_by_id(e.id), 0);
+  clear.execution.redrive_token = "";
+  ASSERT_EQ(store().commit(clear).status, WriteOutcome::Status::kOk);
+  EXPECT_EQ(store().get_execution_by_id(e.id)->redrive_token, "");
+  EXPECT_EQ(store().get_execution_by_id(e.id)->redrive_count, 3);
+}
+
+TEST_P(StoreTest, ListExecutionsFiltersByRedrive) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 6; ++i) {
+    ids.push_back(insert("run-" + std::to_string(i)).id);
+  }
+  insert("elsewhere", kMachine + "2");
+  for (int i : {1, 3, 4}) {
+    ExecutionWrite w = update_of(*store().get_execution_by_id(ids[i]), 0);
+    w.execution.redrive_count = i;
+    w.execution.redrive_ms = 5000;
+    w.execution.status = i == 4 ? "FAILED" : "RUNNING";
+    ASSERT_EQ(store().commit(w).status, WriteOutcome::Status::kOk);
+  }
+
+  auto ids_of = [&](const ExecutionFilter& filter, const Page& page, std::string* next) {
+    std::vector<int64_t> out;
+    for (const ExecutionRecord& e : store().list_executions(filter, page, next)) {
+      out.push_back(e.id);
+    }
+    return out;
+  };
+  std::string next;
+  EXPECT_EQ(ids_of(ExecutionFilter{kMachine, "", "REDRIVEN"}, Page{}, &next),
+            (std::vector<int64_t>{ids[4], ids[3], ids[1]}));
+  EXPECT_EQ(ids_of(ExecutionFilter{kMachine, "", "NOT_REDRIVEN"}, Page{}, &next),
+            (std::vector<int64_t>{ids[5], ids[2], ids[0]}));
+  EXPECT_EQ(ids_of(ExecutionFilter{kMachine, "", ""}, Page{}, &next).size(), 6u);
+  EXPECT_EQ(ids_of(ExecutionFilter{kMachine, "RUNNING", "REDRIVEN"}, Page{}, &next),
+            (std::vector<int64_t>{ids[3], ids[1]}));
+  EXPECT_EQ(ids_of(ExecutionFilter{kMachine, "FAILED", "NOT_REDRIVEN"}, Page{}, &next),
+            std::vector<int64_t>{});
+  EXPECT_EQ(ids_of(ExecutionFilter{"", "", "NOT_REDRIVEN"}, Page{}, &next).size(), 4u);
+  EXPECT_EQ(ids_of(ExecutionFilter{kMachine + "2", "", "REDRIVEN"}, Page{}, &next),
+            std::vector<int64_t>{});
+
+  // Pages of a filtered list hold only matching rows and lose none.
+  EXPECT_EQ(ids_of(ExecutionFilter{kMachine, "", "REDRIVEN"}, Page{"", 2}, &next),
+            (std::vector<int64_t>{ids[4], ids[3]}));
+  ASSERT_FALSE(next.empty());
+  EXPECT_EQ(ids_of(ExecutionFilter{kMachine, "", "REDRIVEN"}, Page{next, 2}, &next),
+            (std::vector<int64_t>{ids[1]}));
+  EXPECT_EQ(next, "");
+}
+
 std::unique_ptr<Store> open_sqlite(const fs::path& dir) {
   auto store = std::make_unique<SqliteStore>((dir / "stepd.db").string());
   store->migrate(kMigrations);
@@ -883,8 +1157,77 @@ TEST_F(SqliteStoreTest, TheFileIsInWalMode) {
   auto store = open();
   RawDb raw(db_path());
   EXPECT_EQ(raw.scalar("PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw.scalar("SELECT COUNT(*) FROM schema_migrations"), "1");
-  EXPECT_EQ(raw.scalar("SELECT name FROM schema_migrations"), "0001_init.sql");
+  EXPECT_EQ(raw.scalar("SELECT group_concat(name, ' ') FROM schema_migrations ORDER BY version"),
+            "0001_init.sql 0002_issue3.sql");
+}
+
+TEST_F(SqliteStoreTest, ADatabaseAtVersionOneGainsTheRedriveColumnsAndDataTable) {
+  fs::path old_dir = dir_.path() / "old-migrations";
+  fs::create_directory(old_dir);
+  fs::copy_file(fs::path(kMigrations) / "0001_init.sql", old_dir / "0001_init.sql");
+  {
+    SqliteStore store(db_path().string());
+    store.migrate(old_dir.string());
+  }
+  // A row as a version-1 server wrote it (today's store writes the new columns too).
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(db_path().c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "INSERT INTO executions (id, arn, state_machine_arn, name, revision_id, "
+                         "status, input, start_ms, stop_ms, state, version, event_count) VALUES "
+                         "(7, 'arn:old', 'arn:m', 'old', 'rev', 'FAILED', '{}', 1, 2, '{}', 3, 4)",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK)
+      << sqlite3_errmsg(db);
+  sqlite3_close_v2(db);
+
+  auto store = open();
+  ExecutionRecord got = *store->get_execution_by_id(7);
+  EXPECT_EQ(got.status, "FAILED");
+  EXPECT_EQ(got.version, 3);
+  EXPECT_EQ(got.redrive_count, 0);
+  EXPECT_EQ(got.redrive_ms, 0);
+  EXPECT_EQ(got.redrive_token, "");
+  ExecutionWrite w = update_of(got, 0);
+  w.data_put = {{"k", "v"}};
+  w.execution.redrive_count = 1;
+  ASSERT_EQ(store->commit(w).status, WriteOutcome::Status::kOk);
+  EXPECT_EQ(store->get_data(7, "k"), "v");
+  EXPECT_EQ(store->get_execution_by_id(7)->redrive_count, 1);
+}
+
+// Prefix reads and erases (the statements SqliteStore runs) must be range scans of the primary
+// key, not a scan of every row of the execution with a filter.
+TEST_F(SqliteStoreTest, PrefixQueriesSearchThePrimaryKey) {
+  auto store = open();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(db_path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  auto explain = [&](const std::string& sql) {
+    std::string details;
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, ("EXPLAIN QUERY PLAN " + sql).c_str(), -1, &stmt, nullptr),
+              SQLITE_OK)
+        << sqlite3_errmsg(db);
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      details += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+      details += ";";
+    }
+    sqlite3_finalize(stmt);
+    return details;
+  };
+  const std::string scan = explain(
+      "SELECT key, value FROM execution_data WHERE execution_id = ? AND key >= ? AND key < ? "
+      "ORDER BY key");
+  EXPECT_NE(scan.find("SEARCH execution_data USING PRIMARY KEY (execution_id=? AND key>? AND "
+                      "key<?)"),
+            std::string::npos)
+      << scan;
+  EXPECT_EQ(scan.find("TEMP B-TREE"), std::string::npos) << scan;  // no sort step
+  const std::string erase =
+      explain("DELETE FROM execution_data WHERE execution_id = ? AND key >= ? AND key < ?");
+  EXPECT_NE(erase.find("USING PRIMARY KEY (execution_id=? AND key>? AND key<?)"), std::string::npos)
+      << erase;
+  sqlite3_close_v2(db);
 }
 
 TEST_F(SqliteStoreTest, ConcurrentCommitsShareTransactions) {
