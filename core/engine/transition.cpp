@@ -1,8 +1,10 @@
 #include "core/engine/transition.h"
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <map>
 #include <optional>
@@ -646,12 +648,32 @@ class Stepper {
     if (literal) return literal;
     if (path.empty()) return std::nullopt;
     Json v = select_path(asl::PathField{asl::PathField::Kind::kPath, path}, effective, ctx);
-    if (!v.is_number_integer() && !v.is_number_unsigned()) {
-      throw StatesException(errors::kRuntime, std::string("The ") + field +
-                                                  " field refers to value \"" + value_text(v) +
-                                                  "\" which is not a valid integer: " + path);
+    if (v.is_number_integer() || v.is_number_unsigned()) return v.get<int64_t>();
+    // AWS also takes the number written as a string ("1").
+    if (v.is_string()) {
+      const std::string& str = v.get_ref<const std::string&>();
+      int64_t n = 0;
+      auto [end, ec] = std::from_chars(str.data(), str.data() + str.size(), n);
+      if (ec == std::errc() && end == str.data() + str.size() && !str.empty()) return n;
     }
-    return v.get<int64_t>();
+    throw StatesException(errors::kRuntime, std::string("The ") + field +
+                                                " field refers to value \"" + value_text(v) +
+                                                "\" which is not a valid integer: " + path);
+  }
+
+  // The same for ToleratedFailurePercentagePath, which takes any number.
+  double map_float_path(const std::string& path, const Json& effective, const Json& ctx) {
+    Json v = select_path(asl::PathField{asl::PathField::Kind::kPath, path}, effective, ctx);
+    if (v.is_number()) return v.get<double>();
+    if (v.is_string()) {
+      const std::string& str = v.get_ref<const std::string&>();
+      char* end = nullptr;
+      double d = std::strtod(str.c_str(), &end);
+      if (!str.empty() && end == str.c_str() + str.size() && std::isfinite(d)) return d;
+    }
+    throw StatesException(errors::kRuntime,
+                          "The ToleratedFailurePercentagePath field refers to value \"" +
+                              value_text(v) + "\" which is not a valid float: " + path);
   }
 
   void start_fan(const State& s) {
@@ -690,16 +712,7 @@ class Stepper {
       }
       std::optional<double> pct = s.tolerated_failure_percentage;
       if (!pct && !s.tolerated_failure_percentage_path.empty()) {
-        Json v = select_path(
-            asl::PathField{asl::PathField::Kind::kPath, s.tolerated_failure_percentage_path},
-            effective, ctx);
-        if (!v.is_number()) {
-          throw StatesException(
-              errors::kRuntime,
-              "The ToleratedFailurePercentagePath field refers to value \"" + value_text(v) +
-                  "\" which is not a valid float: " + s.tolerated_failure_percentage_path);
-        }
-        pct = v.get<double>();
+        pct = map_float_path(s.tolerated_failure_percentage_path, effective, ctx);
       }
       if (pct && (*pct < 0 || *pct > 100)) {
         throw StatesException(errors::kRuntime,
