@@ -459,9 +459,10 @@ class Stepper {
     return std::to_string(n);
   }
 
-  // TestState: the state under test is the first one the execution enters.
+  // TestState: the state under test is the first one the execution enters (event #2).
   TestHooks* test_hooks() {
-    return ctx_.test && tid_ == kRootThread && entered_ == 1 ? ctx_.test : nullptr;
+    if (!ctx_.test || tid_ != kRootThread || !has_frame()) return nullptr;
+    return frame().value("entered_id", int64_t{0}) == 2 ? ctx_.test : nullptr;
   }
   void inspect(const char* field, const Json& value) {
     if (auto* h = test_hooks()) h->inspection[field] = text(value);
@@ -471,7 +472,6 @@ class Stepper {
     std::string type = asl::state_type_name(s.type);
     emit(type + "StateEntered",
          Json{{"name", s.name}, {"input", text(input)}, {"inputDetails", {{"truncated", false}}}});
-    ++entered_;
     thread()["s"] = Json{{"state", s.name},
                          {"input", input},
                          {"entered_id", exec_.event_count},
@@ -1661,7 +1661,6 @@ class Stepper {
   Json context_;
   Json assigned_ = Json::object();
   std::string last_type_;
-  int64_t entered_ = 0;  // states entered in this step
   bool applied_ = false;
 };
 
