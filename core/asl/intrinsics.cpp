@@ -310,8 +310,8 @@ const Json& want_array(const Json& v, const std::string& fn, int position) {
   return v;
 }
 
-// An integer argument. A number with a fraction is refused (AWS: "You must specify integer
-// values"), except where the caller rounds first.
+// An integer argument (a MathRandom seed). A number with a fraction is refused; the size, bound
+// and index arguments go through truncated_integer() instead.
 int64_t want_integer(const Json& v, const std::string& fn, int position) {
   if (v.is_number_integer()) return v.get<int64_t>();
   if (v.is_number_unsigned()) {
@@ -330,6 +330,23 @@ int64_t want_integer(const Json& v, const std::string& fn, int position) {
   }
   intrinsic_failure("Invalid arguments in " + fn + ": argument " + std::to_string(position) +
                     " must be an integer, but was " + to_compact_json(v));
+}
+
+// A number argument cut to an integer by dropping its fraction (2.6 -> 2, -0.6 -> 0), as Step
+// Functions does for the sizes, bounds and indexes of ArrayPartition, ArrayRange, ArrayGetItem
+// and MathRandom. Anything but a number is refused.
+int64_t truncated_integer(const Json& v, const std::string& fn, int position) {
+  if (!v.is_number()) {
+    intrinsic_failure("Invalid arguments in " + fn + ": argument " + std::to_string(position) +
+                      " must be a number, but was " + type_name(v));
+  }
+  if (!v.is_number_float()) return want_integer(v, fn, position);
+  double d = std::trunc(v.get<double>());
+  if (!std::isfinite(d) || std::fabs(d) >= 9.0e18) {
+    intrinsic_failure("Invalid arguments in " + fn + ": argument " + std::to_string(position) +
+                      " is out of range");
+  }
+  return static_cast<int64_t>(d);
 }
 
 // Java's Math.round: halves go towards positive infinity (-1.5 -> -1, 2.5 -> 3).
@@ -614,7 +631,7 @@ Json fn_array(const Call&, const std::vector<Json>& v, Evaluator&) {
 
 Json fn_array_partition(const Call& c, const std::vector<Json>& v, Evaluator&) {
   const Json& arr = want_array(v[0], c.name, 1);
-  int64_t size = want_integer(v[1], c.name, 2);
+  int64_t size = truncated_integer(v[1], c.name, 2);
   if (size <= 0) {
     intrinsic_failure("Invalid arguments in " + c.name +
                       ": the chunk size must be greater than 0, but was " + std::to_string(size));
@@ -647,18 +664,23 @@ Json fn_array_contains(const Call& c, const std::vector<Json>& v, Evaluator&) {
 }
 
 Json fn_array_range(const Call& c, const std::vector<Json>& v, Evaluator&) {
-  int64_t start = want_integer(v[0], c.name, 1);
-  int64_t end = want_integer(v[1], c.name, 2);
-  int64_t step = want_integer(v[2], c.name, 3);
+  int64_t start = truncated_integer(v[0], c.name, 1);
+  int64_t end = truncated_integer(v[1], c.name, 2);
+  int64_t step = truncated_integer(v[2], c.name, 3);
   if (step == 0) intrinsic_failure("Invalid arguments in " + c.name + ": the step cannot be 0");
   int64_t count = 0;
   if ((step > 0 && start <= end) || (step < 0 && start >= end)) {
-    count = (end - start) / step + 1;
+    // The distance fits in an unsigned 64-bit value even when end - start would overflow.
+    uint64_t distance = step > 0 ? static_cast<uint64_t>(end) - static_cast<uint64_t>(start)
+                                 : static_cast<uint64_t>(start) - static_cast<uint64_t>(end);
+    uint64_t stride = step > 0 ? static_cast<uint64_t>(step) : 0 - static_cast<uint64_t>(step);
+    uint64_t n = distance / stride;
+    count = n >= static_cast<uint64_t>(kMaxRangeItems) ? kMaxRangeItems + 1
+                                                       : static_cast<int64_t>(n) + 1;
   }
   if (count > kMaxRangeItems) {
     intrinsic_failure("Invalid arguments in " + c.name + ": the array cannot contain more than " +
-                      std::to_string(kMaxRangeItems) + " items, but would contain " +
-                      std::to_string(count));
+                      std::to_string(kMaxRangeItems) + " items");
   }
   Json out = Json::array();
   for (int64_t k = 0; k < count; ++k) out.push_back(start + k * step);
@@ -667,7 +689,7 @@ Json fn_array_range(const Call& c, const std::vector<Json>& v, Evaluator&) {
 
 Json fn_array_get_item(const Call& c, const std::vector<Json>& v, Evaluator&) {
   const Json& arr = want_array(v[0], c.name, 1);
-  int64_t index = want_integer(v[1], c.name, 2);
+  int64_t index = truncated_integer(v[1], c.name, 2);
   if (index < 0 || index >= static_cast<int64_t>(arr.size())) {
     intrinsic_failure("Invalid arguments in " + c.name + ": the index " + std::to_string(index) +
                       " is out of bounds for an array of length " + std::to_string(arr.size()));
@@ -751,8 +773,9 @@ Json fn_json_merge(const Call& c, const std::vector<Json>& v, Evaluator&) {
   return out;
 }
 
+// A MathRandom bound: truncated like the other integer arguments, and within Java's int.
 int32_t want_int32(const Json& v, const std::string& fn, int position) {
-  int64_t x = want_integer(v, fn, position);
+  int64_t x = truncated_integer(v, fn, position);
   if (x < std::numeric_limits<int32_t>::min() || x > std::numeric_limits<int32_t>::max()) {
     intrinsic_failure("Invalid arguments in " + fn + ": argument " + std::to_string(position) +
                       " must be between -2147483648 and 2147483647, but was " + std::to_string(x));

@@ -93,7 +93,10 @@ TEST_F(IntrinsicsTest, ArrayFunctions) {
   failure("States.ArrayPartition($.arr, 0)");
   failure("States.ArrayPartition($.arr, -1)");
   failure("States.ArrayPartition($.s, 2)");
-  failure("States.ArrayPartition($.arr, 1.5)");
+  // Fractions are cut off, not rounded: 2.6 -> 2, 0.6 -> 0 (refused).
+  EXPECT_EQ(eval("States.ArrayPartition(States.Array(1,2,3,4,5), 2.6)"),
+            Json::parse("[[1,2],[3,4],[5]]"));
+  failure("States.ArrayPartition($.arr, 0.6)");
 
   EXPECT_EQ(eval("States.ArrayContains($.arr, 5)"), true);
   EXPECT_EQ(eval("States.ArrayContains($.arr, 10)"), false);
@@ -108,7 +111,8 @@ TEST_F(IntrinsicsTest, ArrayFunctions) {
   EXPECT_EQ(eval("States.ArrayRange(1, 1000, 1)").size(), 1000u);
   EXPECT_NE(failure("States.ArrayRange(1, 1001, 1)").find("1000"), std::string::npos);
   failure("States.ArrayRange(1, 9, 0)");
-  failure("States.ArrayRange(1.5, 9, 1)");
+  EXPECT_EQ(eval("States.ArrayRange(5.4, -0.6, -2.4)"), Json::parse("[5,3,1]"));
+  failure("States.ArrayRange(1, 9, 0.49)");
   failure("States.ArrayRange('1', 9, 1)");
 
   EXPECT_EQ(eval("States.ArrayGetItem($.arr, 5)"), 6);
