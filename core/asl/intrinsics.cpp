@@ -812,17 +812,35 @@ int64_t rounded_int32(const Json& v, const std::string& fn, int position) {
     intrinsic_failure("Invalid arguments in " + fn + ": argument " + std::to_string(position) +
                       " must be a number, but was " + type_name(v));
   }
-  // AWS rounds a fractional operand to the nearest integer, halves upwards (Java Math.round).
-  int64_t x = v.is_number_float() ? java_round(v.get<double>()) : want_integer(v, fn, position);
-  if (x < std::numeric_limits<int32_t>::min() || x > std::numeric_limits<int32_t>::max()) {
+  auto out_of_range = [&]() {
     intrinsic_failure("Invalid arguments in " + fn + ": argument " + std::to_string(position) +
                       " must be between -2147483648 and 2147483647, but was " + to_compact_json(v));
+  };
+  int64_t x = 0;
+  if (v.is_number_float()) {
+    // AWS rounds a fractional operand to the nearest integer, halves upwards (Java Math.round).
+    // Far-off and non-finite values are refused before the cast can overflow.
+    double d = v.get<double>();
+    if (!std::isfinite(d) || std::fabs(d) > 4.0e9) out_of_range();
+    x = java_round(d);
+  } else {
+    x = want_integer(v, fn, position);
+  }
+  if (x < std::numeric_limits<int32_t>::min() || x > std::numeric_limits<int32_t>::max()) {
+    out_of_range();
   }
   return x;
 }
 
+// The operands and the sum are Java ints: a sum past either end is refused rather than wrapped
+// or widened (observed on AWS: MathAdd(2147483647, 1) fails, MathAdd(2147483646, 1) does not).
 Json fn_math_add(const Call& c, const std::vector<Json>& v, Evaluator&) {
-  return rounded_int32(v[0], c.name, 1) + rounded_int32(v[1], c.name, 2);
+  int64_t sum = rounded_int32(v[0], c.name, 1) + rounded_int32(v[1], c.name, 2);
+  if (sum < std::numeric_limits<int32_t>::min() || sum > std::numeric_limits<int32_t>::max()) {
+    intrinsic_failure("Invalid arguments in " + c.name + ": the sum " + std::to_string(sum) +
+                      " is outside the range -2147483648 to 2147483647");
+  }
+  return sum;
 }
 
 Json fn_string_split(const Call& c, const std::vector<Json>& v, Evaluator&) {

@@ -189,7 +189,9 @@ TEST_F(IntrinsicsTest, MathAdd) {
   EXPECT_EQ(eval("States.MathAdd(-2.5, 0)"), -2);
   EXPECT_EQ(eval("States.MathAdd(-1.5, -1.51)"), -3);
   EXPECT_TRUE(eval("States.MathAdd(0.5, 0)").is_number_integer());
-  EXPECT_EQ(eval("States.MathAdd(2147483647, 1)"), 2147483648LL);
+  EXPECT_EQ(eval("States.MathAdd(2147483646, 1)"), 2147483647);
+  EXPECT_NE(failure("States.MathAdd(2147483647, 1)").find("2147483648"), std::string::npos);
+  failure("States.MathAdd(-2147483648, -1)");
   failure("States.MathAdd(2147483648, 1)");
   failure("States.MathAdd('1', 1)");
   failure("States.MathAdd(null, 1)");
