@@ -38,8 +38,13 @@ struct Call {
   std::vector<Arg> args;
 };
 
-// Reserved characters of a literal (' { } \) are written with a backslash in front; any other
-// backslash stands for itself.
+// Reserved characters of a literal (' { } \) are written with a backslash in front. The parser
+// has already refused a backslash before any other character, so every escape here is one of
+// the four.
+bool is_escapable(char c) {
+  return c == '\'' || c == '{' || c == '}' || c == '\\';
+}
+
 std::string decode_literal(std::string_view raw) {
   std::string out;
   out.reserve(raw.size());
@@ -47,7 +52,7 @@ std::string decode_literal(std::string_view raw) {
     char c = raw[i];
     if (c == '\\' && i + 1 < raw.size()) {
       char n = raw[i + 1];
-      if (n == '\'' || n == '{' || n == '}' || n == '\\') {
+      if (is_escapable(n)) {
         out += n;
         ++i;
         continue;
@@ -126,7 +131,16 @@ class Parser {
       ++pos_;
       size_t start = pos_;
       while (pos_ < s_.size() && s_[pos_] != '\'') {
-        if (s_[pos_] == '\\') ++pos_;
+        if (s_[pos_] == '\\') {
+          // A backslash that escapes nothing reserved is an error on AWS (documented; seen to
+          // be refused when the state machine is created), so it is a syntax error here.
+          if (pos_ + 1 < s_.size() && !is_escapable(s_[pos_ + 1])) {
+            ++pos_;
+            fail(std::string("invalid escape sequence '\\") + s_[pos_] +
+                 "' in a string literal (only \\' \\{ \\} and \\\\ are allowed)");
+          }
+          ++pos_;
+        }
         ++pos_;
       }
       if (pos_ >= s_.size()) fail("unterminated string literal");
@@ -520,7 +534,7 @@ std::string format_template(std::string_view tmpl, bool has_escapes,
     char c = tmpl[i];
     if (has_escapes && c == '\\' && i + 1 < tmpl.size()) {
       char n = tmpl[i + 1];
-      if (n == '\'' || n == '{' || n == '}' || n == '\\') {
+      if (is_escapable(n)) {
         out += n;
         ++i;
         continue;

@@ -273,7 +273,7 @@ TEST_F(IntrinsicsTest, Validation) {
        {"States.Nope()", "States.UUID(1)", "States.ArrayRange(1, 2)", "States.MathRandom(1)",
         "States.Format()", "States.Format('x'", "States.Format('x) ", "States.Format('x') extra",
         "States.Format(x)", "States.Array($.a[)", "States.Array(,)", "Format('x')",
-        "States.Array(1,)"}) {
+        "States.Array(1,)", R"(States.StringSplit('a\nb', '\n'))", R"(States.Format('C:\dir'))"}) {
     SCOPED_TRACE(bad);
     EXPECT_THROW(validate_intrinsic(bad), std::invalid_argument);
   }
