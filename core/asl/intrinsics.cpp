@@ -524,8 +524,9 @@ std::string format_value(const Json& v) {
 }
 
 // Fills the {} of a template. A template written as a literal still carries its escapes (\{ \}
-// \' \\), so an escaped brace is never taken for a placeholder; a template read from a path is
-// data and has no escapes.
+// \' \\), so an escaped brace is never taken for a placeholder and an unescaped one outside {}
+// is an error; a template read from a path is data: it has no escapes and its lone braces are
+// ordinary characters.
 std::string format_template(std::string_view tmpl, bool has_escapes,
                             const std::vector<Json>& values, const std::string& fn) {
   std::string out;
@@ -548,6 +549,12 @@ std::string format_template(std::string_view tmpl, bool has_escapes,
       out += format_value(values[next_value++]);
       ++i;
       continue;
+    }
+    if (has_escapes && (c == '{' || c == '}')) {
+      // In a literal, a brace is either half of {} or escaped (AWS fails 'Hello {', '}' and
+      // 'Hello {{}}' at run time).
+      intrinsic_failure("Invalid arguments in " + fn + ": the template has an unescaped '" +
+                        std::string(1, c) + "' that is not part of a {} placeholder");
     }
     out += c;
   }

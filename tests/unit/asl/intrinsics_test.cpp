@@ -61,6 +61,9 @@ TEST_F(IntrinsicsTest, Format) {
   EXPECT_NE(failure("States.Format('{} {}', 1)").find("States.Format"), std::string::npos);
   failure("States.Format('{}', 1, 2)");
   failure("States.Format('x', 1)");
+  failure("States.Format('Hello {', 'x')");
+  failure("States.Format('Hello {{}}', 'x')");
+  failure("States.Format('}')");
   failure("States.Format($.n)");  // the template must be a string
 }
 
