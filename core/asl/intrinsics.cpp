@@ -38,8 +38,13 @@ struct Call {
   std::vector<Arg> args;
 };
 
-// Reserved characters of a literal (' { } \) are written with a backslash in front; any other
-// backslash stands for itself.
+// Reserved characters of a literal (' { } \) are written with a backslash in front. The parser
+// has already refused a backslash before any other character, so every escape here is one of
+// the four.
+bool is_escapable(char c) {
+  return c == '\'' || c == '{' || c == '}' || c == '\\';
+}
+
 std::string decode_literal(std::string_view raw) {
   std::string out;
   out.reserve(raw.size());
@@ -47,7 +52,7 @@ std::string decode_literal(std::string_view raw) {
     char c = raw[i];
     if (c == '\\' && i + 1 < raw.size()) {
       char n = raw[i + 1];
-      if (n == '\'' || n == '{' || n == '}' || n == '\\') {
+      if (is_escapable(n)) {
         out += n;
         ++i;
         continue;
@@ -126,7 +131,16 @@ class Parser {
       ++pos_;
       size_t start = pos_;
       while (pos_ < s_.size() && s_[pos_] != '\'') {
-        if (s_[pos_] == '\\') ++pos_;
+        if (s_[pos_] == '\\') {
+          // A backslash that escapes nothing reserved is an error on AWS (documented; seen to
+          // be refused when the state machine is created), so it is a syntax error here.
+          if (pos_ + 1 < s_.size() && !is_escapable(s_[pos_ + 1])) {
+            ++pos_;
+            fail(std::string("invalid escape sequence '\\") + s_[pos_] +
+                 "' in a string literal (only \\' \\{ \\} and \\\\ are allowed)");
+          }
+          ++pos_;
+        }
         ++pos_;
       }
       if (pos_ >= s_.size()) fail("unterminated string literal");
@@ -310,8 +324,8 @@ const Json& want_array(const Json& v, const std::string& fn, int position) {
   return v;
 }
 
-// An integer argument. A number with a fraction is refused (AWS: "You must specify integer
-// values"), except where the caller rounds first.
+// An integer argument (a MathRandom seed). A number with a fraction is refused; the size, bound
+// and index arguments go through truncated_integer() instead.
 int64_t want_integer(const Json& v, const std::string& fn, int position) {
   if (v.is_number_integer()) return v.get<int64_t>();
   if (v.is_number_unsigned()) {
@@ -330,6 +344,23 @@ int64_t want_integer(const Json& v, const std::string& fn, int position) {
   }
   intrinsic_failure("Invalid arguments in " + fn + ": argument " + std::to_string(position) +
                     " must be an integer, but was " + to_compact_json(v));
+}
+
+// A number argument cut to an integer by dropping its fraction (2.6 -> 2, -0.6 -> 0), as Step
+// Functions does for the sizes, bounds and indexes of ArrayPartition, ArrayRange, ArrayGetItem
+// and MathRandom. Anything but a number is refused.
+int64_t truncated_integer(const Json& v, const std::string& fn, int position) {
+  if (!v.is_number()) {
+    intrinsic_failure("Invalid arguments in " + fn + ": argument " + std::to_string(position) +
+                      " must be a number, but was " + type_name(v));
+  }
+  if (!v.is_number_float()) return want_integer(v, fn, position);
+  double d = std::trunc(v.get<double>());
+  if (!std::isfinite(d) || std::fabs(d) >= 9.0e18) {
+    intrinsic_failure("Invalid arguments in " + fn + ": argument " + std::to_string(position) +
+                      " is out of range");
+  }
+  return static_cast<int64_t>(d);
 }
 
 // Java's Math.round: halves go towards positive infinity (-1.5 -> -1, 2.5 -> 3).
@@ -398,8 +429,11 @@ std::string base64_encode(std::string_view in) {
   return out;
 }
 
-// Strict RFC 4648 decoding (padding optional, like Java's basic decoder); nullopt if malformed.
-std::optional<std::string> base64_decode(std::string_view in) {
+// MIME-style decoding (RFC 2045), the scheme the AWS guide names for States.Base64Decode:
+// characters outside the alphabet (spaces, line breaks, '!') are skipped, the first '=' ends
+// the data, and trailing bits too few to make a byte are dropped. Observed on AWS: ' YWJjZA== ',
+// 'abc', 'ab==cd' and '!!!invalid!!!' all decode rather than fail. It never fails.
+std::string base64_decode(std::string_view in) {
   auto value_of = [](char c) -> int {
     if (c >= 'A' && c <= 'Z') return c - 'A';
     if (c >= 'a' && c <= 'z') return c - 'a' + 26;
@@ -408,21 +442,14 @@ std::optional<std::string> base64_decode(std::string_view in) {
     if (c == '/') return 63;
     return -1;
   };
-  size_t len = in.size();
-  size_t padding = 0;
-  while (len > 0 && in[len - 1] == '=' && padding < 2) {
-    --len;
-    ++padding;
-  }
-  if (padding > 0 && (len + padding) % 4 != 0) return std::nullopt;
-  if (len % 4 == 1) return std::nullopt;
   std::string out;
   uint32_t acc = 0;
   int bits = 0;
-  for (size_t i = 0; i < len; ++i) {
-    int v = value_of(in[i]);
-    if (v < 0) return std::nullopt;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
+  for (char c : in) {
+    if (c == '=') break;
+    int v = value_of(c);
+    if (v < 0) continue;
+    acc = ((acc << 6) | static_cast<uint32_t>(v)) & 0xFFFFFF;
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
@@ -493,8 +520,9 @@ std::string format_value(const Json& v) {
 }
 
 // Fills the {} of a template. A template written as a literal still carries its escapes (\{ \}
-// \' \\), so an escaped brace is never taken for a placeholder; a template read from a path is
-// data and has no escapes.
+// \' \\), so an escaped brace is never taken for a placeholder and an unescaped one outside {}
+// is an error; a template read from a path is data: it has no escapes and its lone braces are
+// ordinary characters.
 std::string format_template(std::string_view tmpl, bool has_escapes,
                             const std::vector<Json>& values, const std::string& fn) {
   std::string out;
@@ -503,7 +531,7 @@ std::string format_template(std::string_view tmpl, bool has_escapes,
     char c = tmpl[i];
     if (has_escapes && c == '\\' && i + 1 < tmpl.size()) {
       char n = tmpl[i + 1];
-      if (n == '\'' || n == '{' || n == '}' || n == '\\') {
+      if (is_escapable(n)) {
         out += n;
         ++i;
         continue;
@@ -517,6 +545,12 @@ std::string format_template(std::string_view tmpl, bool has_escapes,
       out += format_value(values[next_value++]);
       ++i;
       continue;
+    }
+    if (has_escapes && (c == '{' || c == '}')) {
+      // In a literal, a brace is either half of {} or escaped (AWS fails 'Hello {', '}' and
+      // 'Hello {{}}' at run time).
+      intrinsic_failure("Invalid arguments in " + fn + ": the template has an unescaped '" +
+                        std::string(1, c) + "' that is not part of a {} placeholder");
     }
     out += c;
   }
@@ -614,7 +648,7 @@ Json fn_array(const Call&, const std::vector<Json>& v, Evaluator&) {
 
 Json fn_array_partition(const Call& c, const std::vector<Json>& v, Evaluator&) {
   const Json& arr = want_array(v[0], c.name, 1);
-  int64_t size = want_integer(v[1], c.name, 2);
+  int64_t size = truncated_integer(v[1], c.name, 2);
   if (size <= 0) {
     intrinsic_failure("Invalid arguments in " + c.name +
                       ": the chunk size must be greater than 0, but was " + std::to_string(size));
@@ -647,18 +681,23 @@ Json fn_array_contains(const Call& c, const std::vector<Json>& v, Evaluator&) {
 }
 
 Json fn_array_range(const Call& c, const std::vector<Json>& v, Evaluator&) {
-  int64_t start = want_integer(v[0], c.name, 1);
-  int64_t end = want_integer(v[1], c.name, 2);
-  int64_t step = want_integer(v[2], c.name, 3);
+  int64_t start = truncated_integer(v[0], c.name, 1);
+  int64_t end = truncated_integer(v[1], c.name, 2);
+  int64_t step = truncated_integer(v[2], c.name, 3);
   if (step == 0) intrinsic_failure("Invalid arguments in " + c.name + ": the step cannot be 0");
   int64_t count = 0;
   if ((step > 0 && start <= end) || (step < 0 && start >= end)) {
-    count = (end - start) / step + 1;
+    // The distance fits in an unsigned 64-bit value even when end - start would overflow.
+    uint64_t distance = step > 0 ? static_cast<uint64_t>(end) - static_cast<uint64_t>(start)
+                                 : static_cast<uint64_t>(start) - static_cast<uint64_t>(end);
+    uint64_t stride = step > 0 ? static_cast<uint64_t>(step) : 0 - static_cast<uint64_t>(step);
+    uint64_t n = distance / stride;
+    count = n >= static_cast<uint64_t>(kMaxRangeItems) ? kMaxRangeItems + 1
+                                                       : static_cast<int64_t>(n) + 1;
   }
   if (count > kMaxRangeItems) {
     intrinsic_failure("Invalid arguments in " + c.name + ": the array cannot contain more than " +
-                      std::to_string(kMaxRangeItems) + " items, but would contain " +
-                      std::to_string(count));
+                      std::to_string(kMaxRangeItems) + " items");
   }
   Json out = Json::array();
   for (int64_t k = 0; k < count; ++k) out.push_back(start + k * step);
@@ -667,7 +706,7 @@ Json fn_array_range(const Call& c, const std::vector<Json>& v, Evaluator&) {
 
 Json fn_array_get_item(const Call& c, const std::vector<Json>& v, Evaluator&) {
   const Json& arr = want_array(v[0], c.name, 1);
-  int64_t index = want_integer(v[1], c.name, 2);
+  int64_t index = truncated_integer(v[1], c.name, 2);
   if (index < 0 || index >= static_cast<int64_t>(arr.size())) {
     intrinsic_failure("Invalid arguments in " + c.name + ": the index " + std::to_string(index) +
                       " is out of bounds for an array of length " + std::to_string(arr.size()));
@@ -706,12 +745,7 @@ Json fn_base64_encode(const Call& c, const std::vector<Json>& v, Evaluator&) {
 Json fn_base64_decode(const Call& c, const std::vector<Json>& v, Evaluator&) {
   const std::string& s = want_string(v[0], c.name, 1);
   check_length(s, c.name);
-  std::optional<std::string> bytes = base64_decode(s);
-  if (!bytes) {
-    intrinsic_failure("Invalid arguments in " + c.name +
-                      ": the argument is not valid Base64: " + s);
-  }
-  return sanitize_utf8(*bytes);
+  return sanitize_utf8(base64_decode(s));
 }
 
 Json fn_hash(const Call& c, const std::vector<Json>& v, Evaluator&) {
@@ -751,8 +785,9 @@ Json fn_json_merge(const Call& c, const std::vector<Json>& v, Evaluator&) {
   return out;
 }
 
+// A MathRandom bound: truncated like the other integer arguments, and within Java's int.
 int32_t want_int32(const Json& v, const std::string& fn, int position) {
-  int64_t x = want_integer(v, fn, position);
+  int64_t x = truncated_integer(v, fn, position);
   if (x < std::numeric_limits<int32_t>::min() || x > std::numeric_limits<int32_t>::max()) {
     intrinsic_failure("Invalid arguments in " + fn + ": argument " + std::to_string(position) +
                       " must be between -2147483648 and 2147483647, but was " + std::to_string(x));
@@ -789,17 +824,35 @@ int64_t rounded_int32(const Json& v, const std::string& fn, int position) {
     intrinsic_failure("Invalid arguments in " + fn + ": argument " + std::to_string(position) +
                       " must be a number, but was " + type_name(v));
   }
-  // AWS rounds a fractional operand to the nearest integer, halves upwards (Java Math.round).
-  int64_t x = v.is_number_float() ? java_round(v.get<double>()) : want_integer(v, fn, position);
-  if (x < std::numeric_limits<int32_t>::min() || x > std::numeric_limits<int32_t>::max()) {
+  auto out_of_range = [&]() {
     intrinsic_failure("Invalid arguments in " + fn + ": argument " + std::to_string(position) +
                       " must be between -2147483648 and 2147483647, but was " + to_compact_json(v));
+  };
+  int64_t x = 0;
+  if (v.is_number_float()) {
+    // AWS rounds a fractional operand to the nearest integer, halves upwards (Java Math.round).
+    // Far-off and non-finite values are refused before the cast can overflow.
+    double d = v.get<double>();
+    if (!std::isfinite(d) || std::fabs(d) > 4.0e9) out_of_range();
+    x = java_round(d);
+  } else {
+    x = want_integer(v, fn, position);
+  }
+  if (x < std::numeric_limits<int32_t>::min() || x > std::numeric_limits<int32_t>::max()) {
+    out_of_range();
   }
   return x;
 }
 
+// The operands and the sum are Java ints: a sum past either end is refused rather than wrapped
+// or widened (observed on AWS: MathAdd(2147483647, 1) fails, MathAdd(2147483646, 1) does not).
 Json fn_math_add(const Call& c, const std::vector<Json>& v, Evaluator&) {
-  return rounded_int32(v[0], c.name, 1) + rounded_int32(v[1], c.name, 2);
+  int64_t sum = rounded_int32(v[0], c.name, 1) + rounded_int32(v[1], c.name, 2);
+  if (sum < std::numeric_limits<int32_t>::min() || sum > std::numeric_limits<int32_t>::max()) {
+    intrinsic_failure("Invalid arguments in " + c.name + ": the sum " + std::to_string(sum) +
+                      " is outside the range -2147483648 to 2147483647");
+  }
+  return sum;
 }
 
 Json fn_string_split(const Call& c, const std::vector<Json>& v, Evaluator&) {
