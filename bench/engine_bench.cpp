@@ -3,6 +3,8 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -18,24 +20,57 @@ constexpr const char* kExecutionArn = "arn:aws:states:us-east-1:123456789012:exe
 constexpr const char* kStateMachineArn = "arn:aws:states:us-east-1:123456789012:stateMachine:sm";
 constexpr int64_t kStartMs = 1700000000000;
 
+// Execution data rows kept the way the store keeps them (a sorted map), so that a Map's
+// pending items and results cost what they cost in the server minus the disk.
+class MemoryData : public engine::DataReader {
+ public:
+  std::optional<std::string> get(const std::string& key) override {
+    auto it = rows.find(key);
+    if (it == rows.end()) return std::nullopt;
+    return it->second;
+  }
+  std::vector<std::pair<std::string, std::string>> scan(const std::string& prefix) override {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (auto it = rows.lower_bound(prefix);
+         it != rows.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
+      out.emplace_back(*it);
+    }
+    return out;
+  }
+  void apply(const store::ExecutionWrite& w) {
+    if (w.clear_data) rows.clear();
+    for (const auto& p : w.data_erase_prefix) {
+      for (auto it = rows.lower_bound(p);
+           it != rows.end() && it->first.compare(0, p.size(), p) == 0;) {
+        it = rows.erase(it);
+      }
+    }
+    for (const auto& [k, v] : w.data_put) rows[k] = v;
+  }
+  std::map<std::string, std::string> rows;
+};
+
 // One machine, its id source and token key, and the events a run feeds it.
 struct Harness {
   explicit Harness(const char* definition) : machine(asl::parse_state_machine(definition)) {}
 
   engine::TransitionContext context(int64_t now_ms) {
     return engine::TransitionContext{
-        *machine,    now_ms,         ids,  tokens,
-        "us-east-1", "123456789012", "sm", "arn:aws:iam::123456789012:role/r",
-        25000};
+        *machine,      now_ms,         ids,  tokens,
+        "us-east-1",   "123456789012", "sm", "arn:aws:iam::123456789012:role/r",
+        history_limit, &data};
   }
 
-  // Feeds `event`; the execution after it replaces `execution`.
-  void feed(store::ExecutionRecord& execution, const engine::EngineEvent& event, int64_t now_ms) {
+  // Feeds `event`; the execution after it replaces `execution`. Returns the write.
+  store::ExecutionWrite feed(store::ExecutionRecord& execution, const engine::EngineEvent& event,
+                             int64_t now_ms) {
     engine::Transition t = engine::advance(execution, event, context(now_ms));
     if (!t.applied) {
       throw std::logic_error("event did not apply");
     }
+    data.apply(t.write);
     execution = std::move(t.write.execution);
+    return std::move(t.write);
   }
 
   store::ExecutionRecord start(const std::string& input) {
@@ -48,6 +83,8 @@ struct Harness {
   }
 
   std::shared_ptr<const asl::StateMachine> machine;
+  int64_t history_limit = 25000;
+  MemoryData data;
   SequentialIdSource ids;
   TokenCodec tokens{std::string(32, 'k')};
 };
@@ -130,5 +167,88 @@ void BM_ActivityTaskRoundTrip(benchmark::State& state) {
 BENCHMARK(BM_ActivityTaskRoundTrip)->Apply(register_min_max);
 
 }  // namespace
+
+// An array of `n` small objects, the Map's input.
+std::string items_input(int64_t n) {
+  std::string out = R"({"items":[)";
+  for (int64_t i = 0; i < n; ++i) {
+    out += (i ? "," : "") + std::string(R"({"id":)") + std::to_string(i) + "}";
+  }
+  return out + "]}";
+}
+
+// A Map of n Pass iterations: the whole execution is one advance() call. The history cap is
+// lifted (n iterations write 4n events; AWS would stop an inline Map at 25,000).
+void BM_MapOfPassStates(benchmark::State& state) {
+  Harness h(R"({"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items",
+    "ItemSelector":{"id.$":"$$.Map.Item.Value.id","i.$":"$$.Map.Item.Index"},
+    "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}})");
+  h.history_limit = 1 << 30;
+  std::string input = items_input(state.range(0));
+  for (auto _ : state) {
+    store::ExecutionRecord execution = h.start(input);
+    expect_succeeded(state, execution);
+  }
+  state.SetComplexityN(state.range(0));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+}
+BENCHMARK(BM_MapOfPassStates)
+    ->Arg(1000)
+    ->Arg(2500)
+    ->Arg(5000)
+    ->Arg(10000)
+    ->Unit(benchmark::kMillisecond)
+    ->Complexity(benchmark::oN);
+
+// A Map of n activity-task iterations (MaxConcurrency 0: 40 at a time, as AWS runs inline
+// Maps): start, then every task answered in turn, n + 1 advance() calls. Each step pays for
+// the runtime state (bounded by the 40 running iterations) and the rows it touches, so the
+// whole run should grow linearly with n. Counters: the largest runtime state a step wrote,
+// and the most data rows (pending items + finished results) held at once.
+void BM_MapOfActivityTasks(benchmark::State& state) {
+  Harness h(R"({"StartAt":"M","States":{"M":{"Type":"Map","ItemsPath":"$.items",
+    "ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task",
+      "Resource":"arn:aws:states:us-east-1:123456789012:activity:work","End":true}}},
+    "End":true}}})");
+  h.history_limit = 1 << 30;
+  std::string input = items_input(state.range(0));
+  size_t max_state_bytes = 0;
+  size_t max_rows = 0;
+  for (auto _ : state) {
+    h.data.rows.clear();
+    std::vector<int64_t> open;
+    auto queued = [&](const store::ExecutionWrite& w) {
+      for (const auto& t : w.activity_tasks_add) open.push_back(t.task_seq);
+    };
+    store::ExecutionRecord execution = engine::new_execution_record(
+        42, kExecutionArn, kStateMachineArn, "e1", "rev1", input, kStartMs);
+    engine::EngineEvent start;
+    start.kind = engine::EngineEvent::Kind::kStart;
+    queued(h.feed(execution, start, kStartMs));
+    while (!open.empty()) {
+      int64_t seq = open.back();
+      open.pop_back();
+      engine::EngineEvent done;
+      done.kind = engine::EngineEvent::Kind::kTaskSucceeded;
+      done.task_seq = seq;
+      done.output = R"({"ok":true})";
+      queued(h.feed(execution, done, kStartMs + 1000));
+      max_state_bytes = std::max(max_state_bytes, execution.state.size());
+      max_rows = std::max(max_rows, h.data.rows.size());
+    }
+    expect_succeeded(state, execution);
+  }
+  state.SetComplexityN(state.range(0));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.counters["max_state_bytes"] = static_cast<double>(max_state_bytes);
+  state.counters["max_data_rows"] = static_cast<double>(max_rows);
+}
+BENCHMARK(BM_MapOfActivityTasks)
+    ->Arg(1000)
+    ->Arg(2500)
+    ->Arg(5000)
+    ->Arg(10000)
+    ->Unit(benchmark::kMillisecond)
+    ->Complexity(benchmark::oN);
 
 BENCHMARK_MAIN();

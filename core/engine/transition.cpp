@@ -351,7 +351,8 @@ class Stepper {
     if (!t.contains("s") || !t["s"].contains("state")) return;
     Json& f = t["s"];
     if (!f.contains("fan")) {
-      goto_state(tid, f["state"].get<std::string>(), f["input"]);
+      tid_ = tid;
+      goto_state(tid, f["state"].get<std::string>(), state_input());
       return;
     }
     tid_ = tid;
@@ -538,6 +539,16 @@ class Stepper {
     }
   }
 
+  // The raw input of the current thread's state: in its frame, or for a Parallel or Map state
+  // in a data row.
+  Json state_input() {
+    if (frame().contains("input")) return frame()["input"];
+    auto row = data_get(data_prefix("in", tid_));
+    if (!row)
+      throw std::runtime_error("the input of state " + frame().value("state", "") + " is missing");
+    return Json::parse(*row);
+  }
+
   // Leaves state `s` with `output` and moves on.
   void exit_state(const State& s, Json output, const std::string& next) {
     if (text(output).size() > kMaxPayloadBytes) {
@@ -555,6 +566,7 @@ class Stepper {
     }
     emit(std::string(asl::state_type_name(s.type)) + "StateExited", std::move(d));
     if (auto* h = test_hooks()) h->inspection["variables"] = text(*vars());
+    if (!frame().contains("input")) data_erase_prefix(data_prefix("in", tid_));
     thread().erase("s");
     if (next.empty()) {
       thread_succeeded(std::move(output));
@@ -677,7 +689,11 @@ class Stepper {
   }
 
   void start_fan(const State& s) {
-    Json input = frame()["input"];
+    Json input = state_input();
+    // The raw input waits as a row (ResultPath and Catch need it at the end): the runtime
+    // state, written on every step, then holds nothing that grows with the items.
+    data_put(data_prefix("in", tid_), text(input));
+    frame().erase("input");
     const Json& ctx = context(s);
     Json effective = select_path(s.input_path, input, ctx);
     inspect("afterInputPath", effective);
@@ -888,6 +904,7 @@ class Stepper {
       data_erase_prefix(data_prefix("res", tid));
       data_erase_prefix(data_prefix("item", tid));
     }
+    data_erase_prefix(data_prefix("in", tid));
     threads.erase(tid);
     machines_.erase(tid);
     for (auto it = queue_.begin(); it != queue_.end();) {
@@ -897,7 +914,7 @@ class Stepper {
 
   // TestState with a mock: the state's result (or error) is given instead of running it.
   void run_mocked(const State& s, const TestHooks& h) {
-    Json input = frame()["input"];
+    Json input = state_input();
     const Json& ctx = context(s);
     Json effective = select_path(s.input_path, input, ctx);
     inspect("afterInputPath", effective);
@@ -934,21 +951,25 @@ class Stepper {
 
   // The context object ($$) for state `s`. Built once per step and updated in place for each
   // state, so that the execution's input is not copied for every state the step runs.
+  //
+  // The execution's input goes in only for states whose definition mentions "$$": a Map
+  // iteration that never reads it then does not pay for parsing and copying a large input
+  // on every step.
   const Json& context(const State& s, const std::string& token = "") {
-    if (context_.is_null()) {
+    bool with_input = uses_context(s);
+    if (context_.is_null() || (with_input && !context_has_input_)) {
+      Json execution{{"Id", exec_.arn}};
+      if (with_input) execution["Input"] = execution_input();
+      execution["Name"] = exec_.name;
+      execution["RoleArn"] = ctx_.role_arn;
+      execution["StartTime"] = format_iso8601_ms(exec_.start_ms);
+      execution["RedriveCount"] = exec_.redrive_count;
+      if (exec_.redrive_ms > 0) execution["RedriveTime"] = format_iso8601_ms(exec_.redrive_ms);
       context_ = Json{
-          {"Execution",
-           {{"Id", exec_.arn},
-            {"Input", execution_input()},
-            {"Name", exec_.name},
-            {"RoleArn", ctx_.role_arn},
-            {"StartTime", format_iso8601_ms(exec_.start_ms)},
-            {"RedriveCount", exec_.redrive_count}}},
+          {"Execution", std::move(execution)},
           {"StateMachine", {{"Id", exec_.state_machine_arn}, {"Name", ctx_.state_machine_name}}},
           {"State", Json::object()}};
-      if (exec_.redrive_ms > 0) {
-        context_["Execution"]["RedriveTime"] = format_iso8601_ms(exec_.redrive_ms);
-      }
+      context_has_input_ = with_input;
       if (ctx_.test && ctx_.test->context && ctx_.test->context->is_object()) {
         context_.merge_patch(*ctx_.test->context);
       }
@@ -964,6 +985,12 @@ class Stepper {
       context_["Task"] = {{"Token", token}};
     }
     return context_;
+  }
+
+  bool uses_context(const State& s) {
+    auto [it, fresh] = uses_context_.try_emplace(&s, false);
+    if (fresh) it->second = s.raw.dump().find("$$") != std::string::npos;
+    return it->second;
   }
 
   // The execution's input, parsed once per step (the context object of every state holds it).
@@ -1204,7 +1231,7 @@ class Stepper {
 
   // Schedules a new attempt of the Task state `s` (the frame holds its raw input).
   void schedule_task(const State& s) {
-    Json input = frame()["input"];
+    Json input = state_input();
     ResourceInfo res = parse_resource(s.resource);
     int64_t seq = state_.value("task_seq", int64_t{0}) + 1;
     state_["task_seq"] = seq;
@@ -1415,7 +1442,7 @@ class Stepper {
   // A Task, Parallel or Map state has its result: ResultSelector, Assign, ResultPath and
   // OutputPath, then on to the next state.
   void complete_state(const State& s, Json result) {
-    Json input = frame()["input"];
+    Json input = state_input();
     try {
       const Json& ctx = context(s);
       inspect("result", result);
@@ -1562,7 +1589,7 @@ class Stepper {
         if (hooks) hooks->inspection["errorDetails"] = {{"catchIndex", static_cast<int64_t>(i)}};
         discard_fan();
         Json error_output{{"Error", err.error}, {"Cause", err.cause}};
-        Json input = frame()["input"];
+        Json input = state_input();
         try {
           assign(c.assign, error_output, context(s));
           Json output = put_result(c.result_path, input, error_output);
@@ -1659,6 +1686,8 @@ class Stepper {
   std::vector<std::string> erased_prefixes_;  // stored data rows erased in this step
   std::optional<Json> execution_input_;
   Json context_;
+  bool context_has_input_ = false;
+  std::unordered_map<const State*, bool> uses_context_;
   Json assigned_ = Json::object();
   std::string last_type_;
   bool applied_ = false;
