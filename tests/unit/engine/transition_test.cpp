@@ -503,7 +503,8 @@ TEST_F(TransitionTest, MapMaxConcurrencyKeepsPendingItemsAsRows) {
   ASSERT_EQ(first.size(), 2u);
   EXPECT_EQ(first[0].second, 10);
   EXPECT_EQ(first[1].second, 20);
-  EXPECT_EQ(data_.rows.size(), 3u) << "items 2..4 wait as data rows";
+  EXPECT_EQ(data_.scan("item:").size(), 3u) << "items 2..4 wait as data rows";
+  EXPECT_EQ(data_.scan("in:").size(), 1u) << "so does the Map's raw input";
   // Finishing out of order keeps item order in the result.
   ASSERT_TRUE(succeed(first[1].first, R"("r20")"));
   auto third = queued(last_);
@@ -560,7 +561,7 @@ TEST_F(TransitionTest, MapRetryRunsEveryIterationAgain) {
   ASSERT_TRUE(fail(tasks[1].first, "Oops"));
   EXPECT_EQ(exec_.status, "RUNNING") << exec_.cause.value_or("");
   ASSERT_NE(timer_set(kTimerRetry), nullptr);
-  EXPECT_TRUE(data_.rows.empty()) << "the failed attempt's results are gone";
+  EXPECT_TRUE(data_.scan("res:").empty()) << "the failed attempt's results are gone";
   now_ += 1000;
   ASSERT_TRUE(fire(kTimerRetry));
   auto again = queued(last_);
