@@ -1,6 +1,8 @@
-// StartExecution, DescribeExecution, ListExecutions, StopExecution, GetExecutionHistory.
+// StartExecution, DescribeExecution, ListExecutions, StopExecution, RedriveExecution,
+// GetExecutionHistory.
 #include "core/common/api_error.h"
 #include "core/engine/history_event.h"
+#include "core/engine/redrive_rules.h"
 #include "core/ops/arn.h"
 #include "core/ops/service.h"
 #include "core/ops/validation.h"
@@ -35,7 +37,8 @@ Json render_event(const store::HistoryEventRecord& ev, bool include_data) {
 
 }  // namespace
 
-Json describe_execution_json(const store::ExecutionRecord& e, bool include_data) {
+Json describe_execution_json(const store::ExecutionRecord& e, bool include_data, int64_t now_ms,
+                             int64_t history_limit) {
   Json out = {{"executionArn", e.arn},
               {"stateMachineArn", e.state_machine_arn},
               {"name", e.name},
@@ -50,11 +53,15 @@ Json describe_execution_json(const store::ExecutionRecord& e, bool include_data)
   }
   if (e.error) out["error"] = *e.error;
   if (e.cause) out["cause"] = *e.cause;
-  out["redriveCount"] = 0;
-  out["redriveStatus"] = "NOT_REDRIVABLE";
-  out["redriveStatusReason"] = e.status == "RUNNING" || e.status == "SUCCEEDED"
-                                   ? "Execution is " + e.status + " and cannot be redriven"
-                                   : std::string("RedriveExecution is not supported by stepd");
+  out["redriveCount"] = e.redrive_count;
+  if (e.redrive_ms != 0) out["redriveDate"] = timestamp(e.redrive_ms);
+  // Asked of the same rule RedriveExecution obeys, so "REDRIVABLE" is a promise.
+  if (auto reason = engine::not_redrivable_reason(e, now_ms, history_limit)) {
+    out["redriveStatus"] = "NOT_REDRIVABLE";
+    out["redriveStatusReason"] = *reason;
+  } else {
+    out["redriveStatus"] = "REDRIVABLE";
+  }
   return out;
 }
 
@@ -86,7 +93,8 @@ Json Service::describe_execution(const Json& req) {
   r.done();
   require_states_arn(*arn, "execution", 2, 2);
   return describe_execution_json(require_execution(*arn),
-                                 included.value_or("ALL_DATA") == "ALL_DATA");
+                                 included.value_or("ALL_DATA") == "ALL_DATA", now_ms(),
+                                 history_limit());
 }
 
 Json Service::list_executions(const Json& req) {
@@ -119,25 +127,25 @@ Json Service::list_executions(const Json& req) {
                 {"status", status.value_or("")},
                 {"redrive", redrive.value_or("")}};
   store::Page page{tokens_.open(next_token, scope), page_size(max_results)};
-  Json items = Json::array();
+  std::vector<store::ExecutionRecord> rows;
   std::string next;
-  // Nothing is ever redriven here, so that filter matches nothing.
-  if (redrive.value_or("") != "REDRIVEN") {
-    std::vector<store::ExecutionRecord> rows;
-    try {
-      rows = store_.list_executions({*sm_arn, status.value_or("")}, page, &next);
-    } catch (const std::invalid_argument&) {
-      invalid_cursor();
-    }
-    for (const auto& e : rows) {
-      Json item = {{"executionArn", e.arn},
-                   {"stateMachineArn", e.state_machine_arn},
-                   {"name", e.name},
-                   {"status", e.status},
-                   {"startDate", timestamp(e.start_ms)}};
-      if (e.stop_ms != 0) item["stopDate"] = timestamp(e.stop_ms);
-      items.push_back(std::move(item));
-    }
+  try {
+    rows =
+        store_.list_executions({*sm_arn, status.value_or(""), redrive.value_or("")}, page, &next);
+  } catch (const std::invalid_argument&) {
+    invalid_cursor();
+  }
+  Json items = Json::array();
+  for (const auto& e : rows) {
+    Json item = {{"executionArn", e.arn},
+                 {"stateMachineArn", e.state_machine_arn},
+                 {"name", e.name},
+                 {"status", e.status},
+                 {"startDate", timestamp(e.start_ms)}};
+    if (e.stop_ms != 0) item["stopDate"] = timestamp(e.stop_ms);
+    item["redriveCount"] = e.redrive_count;
+    if (e.redrive_ms != 0) item["redriveDate"] = timestamp(e.redrive_ms);
+    items.push_back(std::move(item));
   }
   Json out = {{"executions", std::move(items)}};
   if (auto t = tokens_.issue(scope, next); !t.empty()) out["nextToken"] = t;
@@ -153,6 +161,18 @@ Json Service::stop_execution(const Json& req) {
   require_states_arn(*arn, "execution", 2, 2);
   auto execution = engine_.stop_execution(*arn, error.value_or(""), cause.value_or(""));
   return {{"stopDate", timestamp(execution.stop_ms != 0 ? execution.stop_ms : now_ms())}};
+}
+
+Json Service::redrive_execution(const Json& req) {
+  RequestReader r(req);
+  auto arn = r.string("executionArn", arn_rule(true));
+  auto client_token = r.string("clientToken", client_token_rule());
+  r.done();
+  require_states_arn(*arn, "execution", 2, 2);
+  // The engine answers ExecutionDoesNotExist and ExecutionNotRedrivable itself: whether a
+  // redrive may start is decided under the execution's lock, where the row cannot move.
+  auto execution = engine_.redrive_execution(*arn, client_token.value_or(""));
+  return {{"redriveDate", timestamp(execution.redrive_ms)}};
 }
 
 Json Service::get_execution_history(const Json& req) {

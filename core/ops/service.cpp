@@ -53,6 +53,7 @@ Service::Service(store::Store& store, engine::Engine& engine, tasks::ActivityDis
       {"DescribeExecution", &Service::describe_execution},
       {"ListExecutions", &Service::list_executions},
       {"StopExecution", &Service::stop_execution},
+      {"RedriveExecution", &Service::redrive_execution},
       {"GetExecutionHistory", &Service::get_execution_history},
       {"CreateActivity", &Service::create_activity},
       {"DescribeActivity", &Service::describe_activity},
@@ -127,7 +128,8 @@ void Service::answer_with_current(const std::string& arn, bool include_data, Rep
   Json response;
   std::exception_ptr error;
   try {
-    response = describe_execution_json(require_execution(arn), include_data);
+    response =
+        describe_execution_json(require_execution(arn), include_data, now_ms(), history_limit());
   } catch (...) {
     error = std::current_exception();
   }
@@ -184,7 +186,7 @@ void Service::wait_for_execution(const std::string& execution_arn, int timeout_s
     return;
   }
   if (current->status != "RUNNING" && take()) {
-    reply(describe_execution_json(*current, include_data), {});
+    reply(describe_execution_json(*current, include_data, now_ms(), history_limit()), {});
   }
 }
 
@@ -199,8 +201,8 @@ void Service::on_execution_closed(const store::ExecutionRecord& execution) {
   }
   // This runs on the committing thread: build the answer from the row we were given instead
   // of reading the store again.
-  Json full = describe_execution_json(execution, true);
-  Json metadata = describe_execution_json(execution, false);
+  Json full = describe_execution_json(execution, true, now_ms(), history_limit());
+  Json metadata = describe_execution_json(execution, false, now_ms(), history_limit());
   for (auto& w : ready) {
     try {
       w.reply(w.include_data ? full : metadata, {});

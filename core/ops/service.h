@@ -69,6 +69,7 @@ class Service final : public Operations, public engine::EngineListener {
   Json describe_execution(const Json& req);
   Json list_executions(const Json& req);
   Json stop_execution(const Json& req);
+  Json redrive_execution(const Json& req);
   Json get_execution_history(const Json& req);
 
   // activity_ops.cpp
@@ -101,6 +102,7 @@ class Service final : public Operations, public engine::EngineListener {
   const std::string& region() const { return engine_.options().region; }
   const std::string& account() const { return engine_.options().account; }
   int64_t now_ms() const { return engine_.clock().now_ms(); }
+  int64_t history_limit() const { return engine_.options().history_limit; }
 
   store::Store& store_;
   engine::Engine& engine_;
@@ -122,7 +124,9 @@ class Service final : public Operations, public engine::EngineListener {
   std::thread sweeper_;  // last: starts once everything above exists
 };
 
-// The DescribeExecution response for a row (shared by DescribeExecution and the waiters).
-Json describe_execution_json(const store::ExecutionRecord& execution, bool include_data);
+// The DescribeExecution response for a row (shared by DescribeExecution and the waiters). The
+// redrive status is the one at `now_ms` under the engine's history limit.
+Json describe_execution_json(const store::ExecutionRecord& execution, bool include_data,
+                             int64_t now_ms, int64_t history_limit);
 
 }  // namespace stepd::ops

@@ -51,6 +51,11 @@ size_t decode_utf8(std::string_view s, size_t i, uint32_t* cp) {
   return n;
 }
 
+// The pattern [!-~]+: one or more ASCII characters from '!' to '~' (no space, no controls).
+bool visible_ascii(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '!' && c <= '~'; });
+}
+
 }  // namespace
 
 StringRule name_rule(bool required) {
@@ -76,6 +81,9 @@ StringRule token_rule(size_t max) {
 }
 StringRule task_token_rule() {
   return {.required = true, .min = 1, .max = 2048};
+}
+StringRule client_token_rule() {
+  return {.min = 1, .max = 64, .pattern = "[!-~]+", .matches = visible_ascii};
 }
 
 RequestReader::RequestReader(const Json& body) : body_(body.is_null() ? empty_object() : body) {
@@ -130,6 +138,11 @@ std::optional<std::string> RequestReader::string(std::string_view name, const St
     for (auto e : rule.one_of) set += (set.empty() ? "" : ", ") + std::string(e);
     fail(shown + " failed to satisfy constraint: Member must satisfy enum value set: [" + set +
          "]");
+    ok = false;
+  }
+  if (rule.matches != nullptr && !rule.matches(s)) {
+    fail(shown + " failed to satisfy constraint: Member must satisfy regular expression pattern: " +
+         std::string(rule.pattern));
     ok = false;
   }
   if (!ok) return std::nullopt;

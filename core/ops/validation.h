@@ -26,6 +26,10 @@ struct StringRule {
   // Sensitive members are not echoed in error messages (AWS redacts them too).
   bool sensitive = false;
   std::vector<std::string_view> one_of = {};  // enum values; empty for any
+  // A pattern of the API model: its text, as the error quotes it, and a function that tells
+  // whether a value matches it (the model's patterns here are simple enough to spell in code).
+  std::string_view pattern = {};
+  bool (*matches)(std::string_view) = nullptr;
 };
 
 // Common rules from the API model.
@@ -37,6 +41,7 @@ StringRule error_rule();                    // ≤256
 StringRule cause_rule();                    // ≤32768
 StringRule token_rule(size_t max);          // nextToken
 StringRule task_token_rule();               // 1..2048
+StringRule client_token_rule();             // 1..64, printable ASCII without space
 
 class RequestReader {
  public:

@@ -100,6 +100,7 @@ TEST_F(ExecutionOpsTest, DescribeSucceededExecution) {
   EXPECT_EQ(d["outputDetails"], Json({{"included", true}}));
   EXPECT_EQ(d["redriveCount"], 0);
   EXPECT_EQ(d["redriveStatus"], "NOT_REDRIVABLE");
+  EXPECT_EQ(d["redriveStatusReason"], "Execution is SUCCEEDED and cannot be redriven");
   EXPECT_FALSE(d.contains("error"));
 
   Json meta = call("DescribeExecution", {{"executionArn", arn}, {"includedData", "METADATA_ONLY"}});

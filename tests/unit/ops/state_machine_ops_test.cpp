@@ -22,6 +22,7 @@ TEST_F(StateMachineOpsTest, ActionsListEveryOperation) {
                         "DescribeExecution",
                         "ListExecutions",
                         "StopExecution",
+                        "RedriveExecution",
                         "GetExecutionHistory",
                         "SendTaskSuccess",
                         "SendTaskFailure",

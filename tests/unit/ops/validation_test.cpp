@@ -88,6 +88,30 @@ TEST(RequestReaderTest, EnumsListTheirValues) {
       << msg;
 }
 
+TEST(RequestReaderTest, PatternsAreQuotedAsTheModelWritesThem) {
+  auto read = [](RequestReader& r) { r.string("clientToken", client_token_rule()); };
+  EXPECT_EQ(validation_message({{"clientToken", "!abc~XYZ019"}}, read), "");
+  EXPECT_EQ(validation_message(Json::object(), read), "");  // optional
+  EXPECT_EQ(validation_message({{"clientToken", "two words"}}, read),
+            "1 validation error detected: Value 'two words' at 'clientToken' failed to satisfy "
+            "constraint: Member must satisfy regular expression pattern: [!-~]+");
+  // Empty breaks both the length and the pattern, and both are said.
+  EXPECT_EQ(validation_message({{"clientToken", ""}}, read),
+            "2 validation errors detected: Value '' at 'clientToken' failed to satisfy "
+            "constraint: Member must have length greater than or equal to 1; Value '' at "
+            "'clientToken' failed to satisfy constraint: Member must satisfy regular expression "
+            "pattern: [!-~]+");
+  for (const char* bad : {"\x01", "a\x7f", "\xc3\xa4", "new\nline"}) {
+    EXPECT_NE(validation_message({{"clientToken", bad}}, read).find("regular expression"),
+              std::string::npos)
+        << bad;
+  }
+  EXPECT_NE(validation_message({{"clientToken", std::string(65, 'x')}}, read)
+                .find("Member must have length less than or equal to 64"),
+            std::string::npos);
+  EXPECT_EQ(validation_message({{"clientToken", std::string(64, 'x')}}, read), "");
+}
+
 TEST(RequestReaderTest, TypesOfOtherMembers) {
   auto msg =
       validation_message({{"reverseOrder", "yes"}, {"maxResults", 1.5}, {"tags", "x"}, {"cfg", 3}},
