@@ -333,6 +333,47 @@ class RestTest(ServerTestCase):
                          "InvalidDefinition")
         self.assertError(self.curl("POST", "/v1/activities", {"name": "bad/name"}), "InvalidName")
 
+    def test_redrive_refusals(self):
+        """RedriveExecution's refusals and the redrive status that announces them; the redrive of
+        a failed execution itself is covered with the engine."""
+        self.create("rest-redrive-ok", PASS_DEF)
+        self.create("rest-redrive-fail", FAIL_DEF)
+        r = self.curl("POST", "/v1/state-machines/rest-redrive-ok/executions?wait=10", {"name": "done"})
+        self.assertEqual(r.status, 200, r)
+        done = r.body["executionArn"]
+        r = self.curl("POST", "/v1/state-machines/rest-redrive-fail/executions?wait=10", {"name": "broke"})
+        self.assertEqual(r.status, 409, r)
+        self.assertEqual(r.body["redriveStatus"], "REDRIVABLE", r)
+        self.assertNotIn("redriveStatusReason", r.body)
+
+        d = self.curl("GET", f"/v1/executions/{done}", fail=True).body
+        self.assertEqual((d["redriveCount"], d["redriveStatus"], d["redriveStatusReason"]),
+                         (0, "NOT_REDRIVABLE", "Execution is SUCCEEDED and cannot be redriven"))
+        r = self.curl("POST", f"/v1/executions/{q(done)}/redrive", {"clientToken": "first-try"})
+        self.assertError(r, "ExecutionNotRedrivable")
+        self.assertError(self.curl("POST", "/v1/executions/rest-redrive-ok:missing/redrive"), "ExecutionDoesNotExist")
+        self.assertError(self.curl("POST", "/v1/executions/rest-redrive-ok:done/redrive", {"clientToken": "a b"}),
+                         "ValidationException")
+        self.assertError(self.curl("POST", "/v1/executions/rest-redrive-ok:done/redrive", {"clientToken": "t" * 65}),
+                         "ValidationException")
+        self.assertError(self.curl("GET", "/v1/executions/rest-redrive-ok:done/redrive"),
+                         "UnknownOperationException", 405)
+
+        # the same through the AWS JSON front door
+        self.assertApiError("InvalidArn", self.server.aws_json, "RedriveExecution", {"executionArn": "nope"})
+        self.assertApiError("ValidationException", self.server.aws_json, "RedriveExecution", {})
+        self.assertApiError("ValidationException", self.server.aws_json, "RedriveExecution",
+                            {"executionArn": done, "clientToken": ""})
+        self.assertApiError("ExecutionDoesNotExist", self.server.aws_json, "RedriveExecution",
+                            {"executionArn": done + "-not"})
+        self.assertApiError("ExecutionNotRedrivable", self.server.aws_json, "RedriveExecution",
+                            {"executionArn": done})
+
+        r = self.curl("GET", "/v1/state-machines/rest-redrive-fail/executions?redriveFilter=REDRIVEN", fail=True)
+        self.assertEqual(r.body["executions"], [])
+        r = self.curl("GET", "/v1/state-machines/rest-redrive-fail/executions?redriveFilter=NOT_REDRIVEN", fail=True)
+        self.assertEqual([(e["name"], e["redriveCount"]) for e in r.body["executions"]], [("broke", 0)])
+
     # --- idempotency
 
     def test_start_execution_idempotency(self):

@@ -93,6 +93,11 @@ std::vector<Case> cases() {
       {"POST", std::string("/v1/executions/") + kExec + "/stop",
        R"({"error":"Cancelled","cause":"by hand"})", "StopExecution",
        std::string(R"({"error":"Cancelled","cause":"by hand","executionArn":")") + kExec + "\"}"},
+      {"POST", std::string("/v1/executions/") + kExec + "/redrive", R"({"clientToken":"try-2"})",
+       "RedriveExecution",
+       std::string(R"({"clientToken":"try-2","executionArn":")") + kExec + "\"}"},
+      {"POST", "/v1/executions/orders:run-1/redrive", "", "RedriveExecution",
+       std::string(R"({"executionArn":")") + kExec + "\"}"},
       {"GET",
        std::string("/v1/executions/") + kExec +
            "/history?maxResults=2&nextToken=t&reverseOrder=true&includeExecutionData=FALSE",
@@ -160,6 +165,31 @@ TEST_F(RestRoutesTest, ErrorsHaveTheAwsShapeAndStatus) {
   EXPECT_EQ(r.status, 400);
   EXPECT_EQ(r.header("Content-Type"), "application/json");
   EXPECT_EQ(r.json(), Json::parse(R"({"__type":"StateMachineDoesNotExist","message":"gone"})"));
+}
+
+TEST_F(RestRoutesTest, RedriveRefusalsKeepTheirAwsNames) {
+  const std::string path = std::string("/v1/executions/") + kExec + "/redrive";
+  for (const char* type :
+       {"ExecutionNotRedrivable", "ExecutionDoesNotExist", "InvalidArn", "ValidationException"}) {
+    SCOPED_TRACE(type);
+    ops_.set_behaviour([type](const std::string&, const Json&, FakeOperations::Reply reply) {
+      reply(Json(), std::make_exception_ptr(ApiError(type, "why", 400)));
+    });
+    auto r = send(*client_, "POST", path);
+    EXPECT_EQ(r.status, 400);
+    EXPECT_EQ(r.json(), Json({{"__type", type}, {"message", "why"}}));
+  }
+  // The path names the execution: a body naming another is refused before the operation.
+  const size_t calls = ops_.calls().size();
+  auto r = send(*client_, "POST", path,
+                R"({"executionArn":"arn:aws:states:eu-west-1:111122223333:execution:orders:x"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_EQ(r.json().value("__type", ""), "ValidationException");
+  EXPECT_EQ(ops_.calls().size(), calls);
+  // Only POST is served there.
+  r = send(*client_, "GET", path);
+  EXPECT_EQ(r.status, 405);
+  EXPECT_EQ(r.header("Allow"), "POST");
 }
 
 TEST_F(RestRoutesTest, BadQueryAndBodyAreRejectedBeforeTheOperation) {
