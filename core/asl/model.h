@@ -111,6 +111,9 @@ struct State {
   std::string label;
 
   Json raw;  // the state's definition as written
+  // Whether the definition mentions "$$" anywhere (the engine then builds the whole context
+  // object, the execution's input included).
+  bool mentions_context = false;
 };
 
 // A whole definition, or one Parallel branch / Map item processor (which have the same shape).

@@ -492,6 +492,7 @@ std::shared_ptr<StateMachine> Validator::machine(const Json& obj, const std::str
     State st;
     st.name = name;
     st.raw = body;
+    st.mentions_context = body.dump().find("$$") != std::string::npos;
     if (!body.is_object()) {
       schema("The value for the field '" + name + "' must be an OBJECT", state_loc);
     } else {

@@ -956,7 +956,9 @@ class Stepper {
   // iteration that never reads it then does not pay for parsing and copying a large input
   // on every step.
   const Json& context(const State& s, const std::string& token = "") {
-    bool with_input = uses_context(s);
+    // TestState's `context` replaces the context object whole, as AWS does.
+    if (ctx_.test && ctx_.test->context) return *ctx_.test->context;
+    bool with_input = s.mentions_context;
     if (context_.is_null() || (with_input && !context_has_input_)) {
       Json execution{{"Id", exec_.arn}};
       if (with_input) execution["Input"] = execution_input();
@@ -970,9 +972,6 @@ class Stepper {
           {"StateMachine", {{"Id", exec_.state_machine_arn}, {"Name", ctx_.state_machine_name}}},
           {"State", Json::object()}};
       context_has_input_ = with_input;
-      if (ctx_.test && ctx_.test->context && ctx_.test->context->is_object()) {
-        context_.merge_patch(*ctx_.test->context);
-      }
     }
     int64_t entered_ms = has_frame() ? frame().value("entered_ms", ctx_.now_ms) : ctx_.now_ms;
     Json& st = context_["State"];
@@ -985,12 +984,6 @@ class Stepper {
       context_["Task"] = {{"Token", token}};
     }
     return context_;
-  }
-
-  bool uses_context(const State& s) {
-    auto [it, fresh] = uses_context_.try_emplace(&s, false);
-    if (fresh) it->second = s.raw.dump().find("$$") != std::string::npos;
-    return it->second;
   }
 
   // The execution's input, parsed once per step (the context object of every state holds it).
@@ -1687,7 +1680,6 @@ class Stepper {
   std::optional<Json> execution_input_;
   Json context_;
   bool context_has_input_ = false;
-  std::unordered_map<const State*, bool> uses_context_;
   Json assigned_ = Json::object();
   std::string last_type_;
   bool applied_ = false;
