@@ -39,6 +39,7 @@ struct TestHooks {
   std::optional<StatesError> mock_error;
   int64_t retrier_retry_count = 0;          // retries the matching retrier has already made
   int64_t map_iteration_failure_count = 0;  // Map with a mock result: iterations that failed
+  std::optional<Json> context;              // merged over the generated context object ($$)
   // Filled by advance(): the AWS InspectionData fields the state produced (input,
   // afterInputPath, afterParameters, afterItemsPath, afterItemSelector, result,
   // afterResultSelector, afterResultPath, variables, toleratedFailureCount,
