@@ -193,6 +193,25 @@ TEST(JsonTextTest, InvalidJsonNamesTheProblem) {
   EXPECT_THROW(check_json_text("{} {}", "InvalidOutput", "x"), ApiError);
 }
 
+TEST(JsonTextTest, DepthIsCountedOutsideStrings) {
+  EXPECT_EQ(json_depth("42"), 0u);
+  EXPECT_EQ(json_depth(R"({"a":[1,{"b":[]}]})"), 4u);
+  EXPECT_EQ(json_depth(R"(["[[[\"{{"])"), 1u);  // brackets in a string, an escaped quote
+}
+
+TEST(JsonTextTest, PayloadsNestedTooDeepAreRefused) {
+  std::string ok = std::string(kMaxPayloadDepth, '[') + std::string(kMaxPayloadDepth, ']');
+  EXPECT_NO_THROW(check_json_text(ok, "InvalidOutput", "Invalid Output"));
+  std::string deep = "[" + ok + "]";
+  try {
+    check_json_text(deep, "InvalidOutput", "Invalid Output");
+    ADD_FAILURE();
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.type(), "InvalidOutput");
+    EXPECT_EQ(e.message(), "Invalid Output: 'the JSON is nested more than 1000 levels deep'");
+  }
+}
+
 TEST(TimestampTest, EpochSecondsWithMilliseconds) {
   EXPECT_EQ(timestamp(1700000000123).dump(), "1700000000.123");
   EXPECT_DOUBLE_EQ(timestamp(1700000000000).get<double>(), 1700000000.0);
