@@ -151,6 +151,14 @@ std::vector<Route> make_table() {
        {},
        {"definition"},
        false},
+      {"POST",
+       "/v1/test-state",
+       K::kRest,
+       "TestState",
+       true,
+       {},
+       {"definition", "input", "variables", "context"},
+       false},
   };
 }
 

@@ -91,7 +91,7 @@ int run(const server::Config& config, const std::string& exe) {
   tasks::CallbackService callbacks(engine, tokens);
   api::CpprestHttpInvoker invoker;
   tasks::HttpTaskRunner http_tasks(engine, invoker);
-  ops::Service service(store, engine, activities, callbacks, ids);
+  ops::Service service(store, engine, activities, callbacks, ids, invoker);
   engine.add_listener(&activities);
   engine.add_listener(&http_tasks);
   engine.add_listener(&service);

@@ -1475,6 +1475,10 @@ std::shared_ptr<const StateMachine> parse_state_machine(std::string_view definit
   return sm;
 }
 
+std::string definition_error_message(const std::vector<Diagnostic>& diagnostics) {
+  return format_message(diagnostics);
+}
+
 std::vector<Diagnostic> validate_state_machine(std::string_view definition_text,
                                                size_t max_results) {
   Validator v(definition_text);

@@ -50,6 +50,10 @@ inline constexpr size_t kMaxDiagnostics = 1000;         // findings kept per def
 // Parses and validates. Throws DefinitionException when AWS would reject the definition.
 std::shared_ptr<const StateMachine> parse_state_machine(std::string_view definition_text);
 
+// AWS's InvalidDefinition message for a list of findings, as DefinitionException::message()
+// words it ("Invalid State Machine Definition: 'CODE: message at /location, ...'").
+std::string definition_error_message(const std::vector<Diagnostic>& diagnostics);
+
 // Every finding (empty means the definition is valid), at most max_results of them.
 std::vector<Diagnostic> validate_state_machine(std::string_view definition_text,
                                                size_t max_results = 100);

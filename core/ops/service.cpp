@@ -34,12 +34,14 @@ void log_failure(const std::string& action, std::exception_ptr error) {
 }  // namespace
 
 Service::Service(store::Store& store, engine::Engine& engine, tasks::ActivityDispatcher& activities,
-                 tasks::CallbackService& callbacks, IdSource& ids)
+                 tasks::CallbackService& callbacks, IdSource& ids, tasks::HttpInvoker& http)
     : store_(store),
       engine_(engine),
       activities_(activities),
       callbacks_(callbacks),
       ids_(ids),
+      http_(http),
+      test_tokens_(std::make_shared<const TokenCodec>(TokenCodec::generate_key())),
       tokens_(engine.clock()) {
   sync_actions_ = {
       {"CreateStateMachine", &Service::create_state_machine},
@@ -65,6 +67,7 @@ Service::Service(store::Store& store, engine::Engine& engine, tasks::ActivityDis
   };
   async_actions_ = {
       {"GetActivityTask", &Service::get_activity_task},
+      {"TestState", &Service::test_state},
   };
   sweeper_ = std::thread([this] { sweep_loop(); });
 }

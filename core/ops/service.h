@@ -2,13 +2,15 @@
 // The implementation of every API action (Operations) over the store, the engine and the task
 // services. Validation is AWS's: a refused request writes nothing. Requests run on the caller's
 // thread, except GetActivityTask and wait_for_execution, which answer later from the activity
-// dispatcher or from the engine's close notification.
+// dispatcher or from the engine's close notification, and TestState of an HTTP task, which
+// answers from the HTTP client's thread.
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -16,22 +18,25 @@
 #include <vector>
 
 #include "core/common/clock.h"
+#include "core/common/token_codec.h"
 #include "core/engine/engine.h"
 #include "core/ops/operations.h"
 #include "core/ops/pagination.h"
 #include "core/store/store.h"
 #include "core/tasks/activity_dispatcher.h"
 #include "core/tasks/callback_service.h"
+#include "core/tasks/http_invoker.h"
 
 namespace stepd::ops {
 
 class Service final : public Operations, public engine::EngineListener {
  public:
   // Region, account and clock come from the engine. `ids` names executions started without a
-  // name and definition revisions. Register the service with engine.add_listener() before
-  // engine.start(), so that wait_for_execution hears about closed executions.
+  // name and definition revisions. `http` makes the calls of http:invoke tasks that TestState
+  // runs. Register the service with engine.add_listener() before engine.start(), so that
+  // wait_for_execution hears about closed executions.
   Service(store::Store& store, engine::Engine& engine, tasks::ActivityDispatcher& activities,
-          tasks::CallbackService& callbacks, IdSource& ids);
+          tasks::CallbackService& callbacks, IdSource& ids, tasks::HttpInvoker& http);
   ~Service() override;
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
@@ -84,6 +89,9 @@ class Service final : public Operations, public engine::EngineListener {
   Json send_task_failure(const Json& req);
   Json send_task_heartbeat(const Json& req);
 
+  // test_state_ops.cpp (answers later when the state makes an HTTP call)
+  void test_state(const Json& req, Reply reply);
+
   // Lookups that answer AWS's *DoesNotExist errors.
   store::StateMachineRecord require_state_machine(const std::string& arn);
   store::ExecutionRecord require_execution(const std::string& arn);
@@ -109,6 +117,9 @@ class Service final : public Operations, public engine::EngineListener {
   tasks::ActivityDispatcher& activities_;
   tasks::CallbackService& callbacks_;
   IdSource& ids_;
+  tasks::HttpInvoker& http_;
+  // TestState seals its task tokens with a key of its own, so that none can be redeemed.
+  std::shared_ptr<const TokenCodec> test_tokens_;
   PageTokens tokens_;
   std::atomic<bool> ready_{false};
 

@@ -92,11 +92,24 @@ RequestReader::RequestReader(const Json& body) : body_(body.is_null() ? empty_ob
   }
 }
 
+RequestReader::RequestReader(const Json& body, std::string prefix, RequestReader* parent)
+    : body_(body.is_object() ? body : empty_object()),
+      prefix_(std::move(prefix)),
+      parent_(parent) {}
+
+RequestReader RequestReader::nested(const Json& object, std::string path) {
+  return RequestReader(object, this->path(path), this);
+}
+
+std::string RequestReader::path(std::string_view name) const {
+  return prefix_.empty() ? std::string(name) : prefix_ + "." + std::string(name);
+}
+
 const Json* RequestReader::member(std::string_view name, bool required) {
   auto it = body_.find(std::string(name));
   if (it == body_.end() || it->is_null()) {
     if (required) {
-      fail("Value null at '" + std::string(name) +
+      fail("Value null at '" + path(name) +
            "' failed to satisfy constraint: Member must not be null");
     }
     return nullptr;
@@ -105,7 +118,7 @@ const Json* RequestReader::member(std::string_view name, bool required) {
 }
 
 void RequestReader::type_error(std::string_view name, const Json& value, const char* type) {
-  fail("Value '" + quoted_value(value) + "' at '" + std::string(name) +
+  fail("Value '" + quoted_value(value) + "' at '" + path(name) +
        "' failed to satisfy constraint: Member must be " + type);
 }
 
@@ -118,8 +131,8 @@ std::optional<std::string> RequestReader::string(std::string_view name, const St
   }
   std::string s = v->get<std::string>();
   size_t len = rule.count_bytes ? s.size() : utf8_length(s);
-  std::string shown = rule.sensitive ? "Value at '" + std::string(name) + "'"
-                                     : "Value '" + s + "' at '" + std::string(name) + "'";
+  std::string shown = rule.sensitive ? "Value at '" + path(name) + "'"
+                                     : "Value '" + s + "' at '" + path(name) + "'";
   bool ok = true;
   if (len < rule.min) {
     fail(shown +
@@ -160,7 +173,7 @@ std::optional<int64_t> RequestReader::integer(std::string_view name, int64_t min
   int64_t n = v->is_number_unsigned() && v->get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)
                   ? INT64_MAX
                   : v->get<int64_t>();
-  std::string shown = "Value '" + v->dump() + "' at '" + std::string(name) + "'";
+  std::string shown = "Value '" + v->dump() + "' at '" + path(name) + "'";
   if (n < min) {
     fail(shown + " failed to satisfy constraint: Member must have value greater than or equal to " +
          std::to_string(min));
@@ -202,7 +215,7 @@ std::optional<Json> RequestReader::list(std::string_view name, bool required, si
     return std::nullopt;
   }
   if (v->size() > max_items) {
-    fail("Value at '" + std::string(name) +
+    fail("Value at '" + path(name) +
          "' failed to satisfy constraint: Member must have length less than or equal to " +
          std::to_string(max_items));
     return std::nullopt;
@@ -211,7 +224,11 @@ std::optional<Json> RequestReader::list(std::string_view name, bool required, si
 }
 
 void RequestReader::fail(std::string text) {
-  violations_.push_back(std::move(text));
+  if (parent_) {
+    parent_->fail(std::move(text));
+  } else {
+    violations_.push_back(std::move(text));
+  }
 }
 
 void RequestReader::done() const {
@@ -256,9 +273,35 @@ void check_name(const std::string& name) {
   }
 }
 
+size_t json_depth(std::string_view text) {
+  size_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 void check_json_text(const std::string& text, const char* error_type, const char* prefix) {
   // accept() checks without building a tree, so a deeply nested payload costs no memory.
-  if (Json::accept(text)) return;
+  if (Json::accept(text)) {
+    if (json_depth(text) <= kMaxPayloadDepth) return;
+    throw ApiError(error_type, std::string(prefix) + ": 'the JSON is nested more than " +
+                                   std::to_string(kMaxPayloadDepth) + " levels deep'");
+  }
   std::string detail = "not valid JSON";
   try {
     Json ignored = Json::parse(text);

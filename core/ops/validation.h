@@ -56,16 +56,26 @@ class RequestReader {
   std::optional<Json> list(std::string_view member, bool required = false,
                            size_t max_items = SIZE_MAX);
 
+  // A reader of a structure member of this request (`object`, read by object()): its messages
+  // name members "<path>.<member>", and its violations are reported with this reader's. The
+  // object must outlive the nested reader.
+  RequestReader nested(const Json& object, std::string path);
+
   // Records a violation found by the caller (e.g. of a nested member).
   void fail(std::string text);
   // Throws ValidationException listing every violation, if there are any.
   void done() const;
 
  private:
+  RequestReader(const Json& body, std::string prefix, RequestReader* parent);
   const Json* member(std::string_view name, bool required);
   void type_error(std::string_view name, const Json& value, const char* type);
+  // The member's name as messages show it.
+  std::string path(std::string_view name) const;
 
   const Json& body_;
+  std::string prefix_;               // "mock" for a nested reader; empty for the request
+  RequestReader* parent_ = nullptr;  // where a nested reader's violations go
   std::vector<std::string> violations_;
 };
 
@@ -76,7 +86,15 @@ size_t utf8_length(std::string_view text);
 // reader): throws ApiError InvalidName.
 void check_name(const std::string& name);
 
-// Throws ApiError(`error_type`, "<prefix>: '<parser message>'") unless text is one JSON value.
+// JSON payloads (execution input, task output ...) nest at most this deep: the engine walks
+// them recursively. 1000 is also the default limit of the JSON parser AWS's services use.
+inline constexpr size_t kMaxPayloadDepth = 1000;
+
+// Deepest nesting of arrays and objects in JSON text, counted without parsing it.
+size_t json_depth(std::string_view text);
+
+// Throws ApiError(`error_type`, "<prefix>: '<parser message>'") unless text is one JSON value
+// nested no deeper than kMaxPayloadDepth.
 void check_json_text(const std::string& text, const char* error_type, const char* prefix);
 
 // `tags` (CreateStateMachine, CreateActivity): checked for shape and count, not kept: stepd has

@@ -126,6 +126,11 @@ std::vector<Case> cases() {
       {"POST", "/v1/validate", R"({"definition":{"StartAt":"A"},"severity":"WARNING"})",
        "ValidateStateMachineDefinition",
        R"({"definition":"{\"StartAt\":\"A\"}","severity":"WARNING"})"},
+      // TestState: the JSON-text members may be JSON values; mock stays as it is.
+      {"POST", "/v1/test-state",
+       R"({"definition":{"Type":"Pass","End":true},"input":{"a":1},"variables":{"v":2},"mock":{"result":"[]"}})",
+       "TestState",
+       R"({"definition":"{\"Type\":\"Pass\",\"End\":true}","input":"{\"a\":1}","variables":"{\"v\":2}","mock":{"result":"[]"}})"},
       // A trailing slash is the same route.
       {"GET", "/v1/activities/", "", "ListActivities", "{}"},
   };

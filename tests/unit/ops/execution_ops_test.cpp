@@ -29,6 +29,11 @@ TEST_F(ExecutionOpsTest, StartValidation) {
   EXPECT_EQ(e.type(), "InvalidExecutionInput");
   EXPECT_TRUE(e.message().starts_with("Invalid State Machine Execution Input: '")) << e.message();
 
+  // Nesting deep enough to exhaust the stack of whatever walks it recursively is refused.
+  std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  EXPECT_EQ(error_type("StartExecution", {{"stateMachineArn", sm}, {"input", deep}}),
+            "InvalidExecutionInput");
+
   std::string big = "\"" + std::string(262143, 'x') + "\"";  // 262145 bytes
   e = fail("StartExecution", {{"stateMachineArn", sm}, {"input", big}});
   EXPECT_EQ(e.type(), "ValidationException");

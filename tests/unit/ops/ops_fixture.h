@@ -1,17 +1,21 @@
 #pragma once
 // A Service over a real SqliteStore (in a temporary folder) and a real Engine on a ManualClock,
-// with helpers that call actions synchronously.
+// with helpers that call actions synchronously. Outbound HTTP (TestState of an http:invoke task)
+// goes to a scripted FakeHttpInvoker.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/common/api_error.h"
 #include "core/common/clock.h"
@@ -21,6 +25,7 @@
 #include "core/store/sqlite_store.h"
 #include "core/tasks/activity_dispatcher.h"
 #include "core/tasks/callback_service.h"
+#include "core/tasks/http_invoker.h"
 
 namespace stepd::ops::testing {
 
@@ -35,6 +40,45 @@ inline const char* kWaitMachine = R"({
 })";
 
 inline const char* kRole = "arn:aws:iam::123456789012:role/stepd";
+
+// Answers every call at once with `respond(request)` (by default 200 and an empty JSON object)
+// and keeps the requests it was sent.
+class FakeHttpInvoker final : public tasks::HttpInvoker {
+ public:
+  using Respond = std::function<std::optional<tasks::HttpResponse>(const tasks::HttpRequest&)>;
+
+  void send(tasks::HttpRequest request, Done done) override {
+    Respond respond;
+    {
+      std::lock_guard lock(mu_);
+      requests_.push_back(request);
+      respond = respond_;
+    }
+    std::optional<tasks::HttpResponse> response;
+    if (respond) {
+      response = respond(request);
+    } else {
+      response = tasks::HttpResponse{200, "OK", {{"Content-Type", "application/json"}}, "{}"};
+    }
+    std::string error = response ? "" : "connection refused";
+    done(std::move(response), std::move(error));
+  }
+
+  void set_respond(Respond respond) {
+    std::lock_guard lock(mu_);
+    respond_ = std::move(respond);
+  }
+
+  std::vector<tasks::HttpRequest> requests() {
+    std::lock_guard lock(mu_);
+    return requests_;
+  }
+
+ private:
+  std::mutex mu_;
+  Respond respond_;
+  std::vector<tasks::HttpRequest> requests_;
+};
 
 struct Outcome {
   Json response;
@@ -61,7 +105,7 @@ class OpsTest : public ::testing::Test {
     ao.poll_ms = 200;
     activities_ = std::make_unique<tasks::ActivityDispatcher>(*store_, *engine_, ao);
     callbacks_ = std::make_unique<tasks::CallbackService>(*engine_, *tokens_);
-    service_ = std::make_unique<Service>(*store_, *engine_, *activities_, *callbacks_, ids_);
+    service_ = std::make_unique<Service>(*store_, *engine_, *activities_, *callbacks_, ids_, http_);
     engine_->add_listener(activities_.get());
     engine_->add_listener(service_.get());
     engine_->start();
@@ -159,6 +203,7 @@ class OpsTest : public ::testing::Test {
   std::filesystem::path dir_;
   ManualClock clock_;
   SequentialIdSource ids_;
+  FakeHttpInvoker http_;
   std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<TokenCodec> tokens_;
   std::unique_ptr<engine::Engine> engine_;

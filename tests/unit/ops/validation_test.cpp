@@ -53,6 +53,28 @@ TEST(RequestReaderTest, AllViolationsAreReportedTogether) {
       << msg;
 }
 
+TEST(RequestReaderTest, NestedMembersAreNamedWithTheirPath) {
+  Json body = {{"mock", {{"result", 5}, {"errorOutput", {{"error", std::string(300, 'e')}}}}}};
+  auto msg = validation_message(body, [](RequestReader& r) {
+    auto mock = r.object("mock");
+    RequestReader m = r.nested(*mock, "mock");
+    m.string("result", payload_rule(false));
+    auto error_output = m.object("errorOutput");
+    RequestReader e = m.nested(*error_output, "errorOutput");
+    e.string("error", error_rule());
+    e.string("cause", {.required = true});
+  });
+  EXPECT_TRUE(msg.starts_with("3 validation errors detected: ")) << msg;
+  EXPECT_NE(msg.find("at 'mock.result' failed to satisfy constraint: Member must be a string"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("Value at 'mock.errorOutput.error' failed to satisfy constraint: Member "
+                     "must have length less than or equal to 256"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("Value null at 'mock.errorOutput.cause'"), std::string::npos) << msg;
+}
+
 TEST(RequestReaderTest, LengthsAreCheckedInCharactersOrBytes) {
   std::string eighty(80, 'a');
   std::string umlauts;
@@ -193,6 +215,25 @@ TEST(JsonTextTest, InvalidJsonNamesTheProblem) {
   }
   EXPECT_THROW(check_json_text("", "InvalidOutput", "x"), ApiError);
   EXPECT_THROW(check_json_text("{} {}", "InvalidOutput", "x"), ApiError);
+}
+
+TEST(JsonTextTest, DepthIsCountedOutsideStrings) {
+  EXPECT_EQ(json_depth("42"), 0u);
+  EXPECT_EQ(json_depth(R"({"a":[1,{"b":[]}]})"), 4u);
+  EXPECT_EQ(json_depth(R"(["[[[\"{{"])"), 1u);  // brackets in a string, an escaped quote
+}
+
+TEST(JsonTextTest, PayloadsNestedTooDeepAreRefused) {
+  std::string ok = std::string(kMaxPayloadDepth, '[') + std::string(kMaxPayloadDepth, ']');
+  EXPECT_NO_THROW(check_json_text(ok, "InvalidOutput", "Invalid Output"));
+  std::string deep = "[" + ok + "]";
+  try {
+    check_json_text(deep, "InvalidOutput", "Invalid Output");
+    ADD_FAILURE();
+  } catch (const ApiError& e) {
+    EXPECT_EQ(e.type(), "InvalidOutput");
+    EXPECT_EQ(e.message(), "Invalid Output: 'the JSON is nested more than 1000 levels deep'");
+  }
 }
 
 TEST(TimestampTest, EpochSecondsWithMilliseconds) {
