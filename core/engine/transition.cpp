@@ -26,6 +26,7 @@ using asl::State;
 using asl::StateType;
 
 constexpr size_t kMaxPayloadBytes = 262144;
+constexpr size_t kMaxVariableBytes = 10485760;
 
 // Compact JSON text; invalid UTF-8 (say, from States.Base64Decode) is replaced, not thrown on.
 std::string text(const Json& j) {
@@ -1049,10 +1050,25 @@ class Stepper {
     if (!spec) return;
     asl::EvalScope scope{doc, ctx, vars(), &ctx_.ids};
     Json values = asl::apply_template(*spec, scope);
-    for (auto& [k, v] : values.items()) {
-      (*vars())[k] = v;
-      assigned_[k] = text(v);
+    // Limits as AWS documents them: what one state assigns fits in 256 KiB, and all of an
+    // execution's variables in 10 MiB.
+    size_t bytes = 0;
+    for (auto& [k, v] : values.items()) bytes += k.size() + text(v).size();
+    if (bytes > kMaxPayloadBytes) {
+      throw StatesException(errors::kRuntime, "The variables assigned by the state (" +
+                                                  std::to_string(bytes) +
+                                                  " bytes) exceed the limit of 262144 bytes.");
     }
+    Json after = *vars();
+    for (auto& [k, v] : values.items()) after[k] = v;
+    if (size_t total = text(after).size(); total > kMaxVariableBytes) {
+      throw StatesException(errors::kRuntime, "The execution's variables (" +
+                                                  std::to_string(total) +
+                                                  " bytes) would exceed the limit of 10485760 "
+                                                  "bytes.");
+    }
+    for (auto& [k, v] : values.items()) assigned_[k] = text(v);
+    *vars() = std::move(after);
   }
 
   Json eval_template(const Json& tmpl, const Json& doc, const Json& ctx) {

@@ -635,5 +635,14 @@ TEST_F(TransitionTest, RedriveOfASucceededExecutionChangesNothing) {
   EXPECT_FALSE(feed(redrive));
 }
 
+TEST_F(TransitionTest, AssignBeyond256KiBIsARuntimeError) {
+  start(R"({"StartAt":"A","States":{"A":{"Type":"Pass","Assign":{"big.$":"$.s"},"End":true}}})",
+        Json{{"s", std::string(300000, 'x')}}.dump());
+  EXPECT_EQ(exec_.status, "FAILED");
+  EXPECT_EQ(exec_.error, "States.Runtime");
+  EXPECT_NE(exec_.cause->find("exceed the limit of 262144 bytes"), std::string::npos)
+      << *exec_.cause;
+}
+
 }  // namespace
 }  // namespace stepd::engine
