@@ -352,6 +352,10 @@ void HttpServer::start() {
   spdlog::info("HTTP server listening on {}", url());
 }
 
+bool HttpServer::draining() const {
+  return shared_->draining.load();
+}
+
 void HttpServer::stop() {
   if (!listener_) return;
   shared_->draining = true;

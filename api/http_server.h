@@ -47,6 +47,8 @@ class HttpServer {
   // New requests get 503; requests in flight get up to drain_timeout to be answered; then the
   // listener closes. Idempotent. Must not be called from a cpprestsdk thread.
   void stop();
+  // True once stop() has begun: new requests are being refused.
+  bool draining() const;
 
   // "http://HOST:PORT" as configured.
   std::string url() const;

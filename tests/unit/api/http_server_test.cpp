@@ -285,7 +285,11 @@ TEST_F(HttpServerTest, StopLetsRequestsInFlightFinishAndRefusesNewOnes) {
   auto reply = held.get_future().get();
 
   auto stopping = std::async(std::launch::async, [this] { server_->stop(); });
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // Wait for stop() to begin (however slow the machine), not for a fixed time.
+  for (int i = 0; i < 60000 && !server_->draining(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  ASSERT_TRUE(server_->draining());
   web::http::client::http_client other(server_->url());
   auto refused = send(other, "POST", "/", "{}",
                       {{"X-Amz-Target", "AWSStepFunctions.ListActivities"}}, kAmzJson);
