@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/asl/parser.h"
+#include "core/engine/memory_data.h"
 #include "core/engine/transition.h"
 
 namespace {
@@ -19,36 +20,6 @@ using namespace stepd;
 constexpr const char* kExecutionArn = "arn:aws:states:us-east-1:123456789012:execution:sm:e1";
 constexpr const char* kStateMachineArn = "arn:aws:states:us-east-1:123456789012:stateMachine:sm";
 constexpr int64_t kStartMs = 1700000000000;
-
-// Execution data rows kept the way the store keeps them (a sorted map), so that a Map's
-// pending items and results cost what they cost in the server minus the disk.
-class MemoryData : public engine::DataReader {
- public:
-  std::optional<std::string> get(const std::string& key) override {
-    auto it = rows.find(key);
-    if (it == rows.end()) return std::nullopt;
-    return it->second;
-  }
-  std::vector<std::pair<std::string, std::string>> scan(const std::string& prefix) override {
-    std::vector<std::pair<std::string, std::string>> out;
-    for (auto it = rows.lower_bound(prefix);
-         it != rows.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-      out.emplace_back(*it);
-    }
-    return out;
-  }
-  void apply(const store::ExecutionWrite& w) {
-    if (w.clear_data) rows.clear();
-    for (const auto& p : w.data_erase_prefix) {
-      for (auto it = rows.lower_bound(p);
-           it != rows.end() && it->first.compare(0, p.size(), p) == 0;) {
-        it = rows.erase(it);
-      }
-    }
-    for (const auto& [k, v] : w.data_put) rows[k] = v;
-  }
-  std::map<std::string, std::string> rows;
-};
 
 // One machine, its id source and token key, and the events a run feeds it.
 struct Harness {
@@ -84,7 +55,7 @@ struct Harness {
 
   std::shared_ptr<const asl::StateMachine> machine;
   int64_t history_limit = 25000;
-  MemoryData data;
+  engine::MemoryData data;
   SequentialIdSource ids;
   TokenCodec tokens{std::string(32, 'k')};
 };
@@ -215,7 +186,7 @@ void BM_MapOfActivityTasks(benchmark::State& state) {
   size_t max_state_bytes = 0;
   size_t max_rows = 0;
   for (auto _ : state) {
-    h.data.rows.clear();
+    h.data.clear();
     std::vector<int64_t> open;
     auto queued = [&](const store::ExecutionWrite& w) {
       for (const auto& t : w.activity_tasks_add) open.push_back(t.task_seq);
@@ -234,7 +205,7 @@ void BM_MapOfActivityTasks(benchmark::State& state) {
       done.output = R"({"ok":true})";
       queued(h.feed(execution, done, kStartMs + 1000));
       max_state_bytes = std::max(max_state_bytes, execution.state.size());
-      max_rows = std::max(max_rows, h.data.rows.size());
+      max_rows = std::max(max_rows, h.data.rows().size());
     }
     expect_succeeded(state, execution);
   }

@@ -189,32 +189,6 @@ bool integration_known(std::string_view resource) {
 
 // ---- JSON reading ---------------------------------------------------------------------------
 
-// Deepest nesting of objects and arrays, counted without building anything, so a hostile
-// definition is refused before any recursive code sees it.
-size_t json_depth(std::string_view text) {
-  size_t depth = 0, max_depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_depth) max_depth = depth;
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  return max_depth;
-}
-
 // Tracks where the parser is while nlohmann reads the text, to find repeated state names (the
 // DOM keeps only the last of duplicate keys, so they must be caught while parsing).
 class DuplicateStateFinder {

@@ -95,6 +95,22 @@ std::shared_ptr<const asl::StateMachine> Engine::model(const std::string& revisi
   return parsed;
 }
 
+TransitionContext Engine::context_for(const asl::StateMachine& machine,
+                                      const std::string& state_machine_name,
+                                      const std::string& revision_id, int64_t now_ms,
+                                      DataReader* data) {
+  return TransitionContext{machine,
+                           now_ms,
+                           ids_,
+                           tokens_,
+                           options_.region,
+                           options_.account,
+                           state_machine_name,
+                           role_of(revision_id),
+                           options_.history_limit,
+                           data};
+}
+
 std::string Engine::role_of(const std::string& revision_id) {
   model(revision_id);
   std::lock_guard lk(models_mu_);
@@ -113,15 +129,7 @@ store::ExecutionRecord Engine::start_execution(const store::StateMachineRecord& 
 
   EngineEvent start;
   start.kind = EngineEvent::Kind::kStart;
-  TransitionContext ctx{*machine,
-                        now,
-                        ids_,
-                        tokens_,
-                        options_.region,
-                        options_.account,
-                        sm.name,
-                        role_of(sm.revision_id),
-                        options_.history_limit};
+  TransitionContext ctx = context_for(*machine, sm.name, sm.revision_id, now, nullptr);
   Transition t;
   {
     std::lock_guard lk(lock_for(id));
@@ -156,16 +164,8 @@ Engine::Delivery Engine::apply(int64_t execution_id, const EngineEvent& event) {
       if (rec->status != "RUNNING") return Delivery::kClosed;
       auto machine = model(rec->revision_id);
       StoreDataReader data(store_, execution_id);
-      TransitionContext ctx{*machine,
-                            clock_.now_ms(),
-                            ids_,
-                            tokens_,
-                            options_.region,
-                            options_.account,
-                            name_from_arn(rec->state_machine_arn),
-                            role_of(rec->revision_id),
-                            options_.history_limit,
-                            &data};
+      TransitionContext ctx = context_for(*machine, name_from_arn(rec->state_machine_arn),
+                                          rec->revision_id, clock_.now_ms(), &data);
       Transition t = advance(*rec, event, ctx);
       if (!t.applied) return Delivery::kClosed;
       auto outcome = store_.commit(t.write);
@@ -224,16 +224,8 @@ store::ExecutionRecord Engine::redrive_execution(const std::string& execution_ar
       }
       auto machine = model(rec->revision_id);
       StoreDataReader data(store_, rec->id);
-      TransitionContext ctx{*machine,
-                            now,
-                            ids_,
-                            tokens_,
-                            options_.region,
-                            options_.account,
-                            name_from_arn(rec->state_machine_arn),
-                            role_of(rec->revision_id),
-                            options_.history_limit,
-                            &data};
+      TransitionContext ctx = context_for(*machine, name_from_arn(rec->state_machine_arn),
+                                          rec->revision_id, now, &data);
       EngineEvent redrive;
       redrive.kind = EngineEvent::Kind::kRedrive;
       Transition t = advance(*rec, redrive, ctx);

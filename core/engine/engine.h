@@ -19,6 +19,7 @@
 #include "core/common/clock.h"
 #include "core/common/token_codec.h"
 #include "core/engine/engine_event.h"
+#include "core/engine/transition.h"
 #include "core/engine/worker_pool.h"
 #include "core/store/store.h"
 
@@ -102,6 +103,9 @@ class Engine {
 
   std::mutex& lock_for(int64_t execution_id);
   std::string role_of(const std::string& revision_id);
+  TransitionContext context_for(const asl::StateMachine& machine,
+                                const std::string& state_machine_name,
+                                const std::string& revision_id, int64_t now_ms, DataReader* data);
   // Runs advance() for one event under the execution's lock and commits the result.
   Delivery apply(int64_t execution_id, const EngineEvent& event);
   void after_commit(const store::ExecutionWrite& write);

@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "core/engine/engine_event.h"
+#include "core/engine/memory_data.h"
+#include "core/tasks/http_task_runner.h"
 
 namespace stepd::ops {
 namespace {
@@ -86,37 +88,6 @@ std::string scheme_of(const std::string& url) {
   auto colon = url.find("://");
   return colon == std::string::npos ? "" : url.substr(0, colon);
 }
-
-// The execution's data rows (see store::ExecutionWrite), kept in memory for the run.
-class MemoryData final : public engine::DataReader {
- public:
-  std::optional<std::string> get(const std::string& key) override {
-    auto it = rows_.find(key);
-    if (it == rows_.end()) return std::nullopt;
-    return it->second;
-  }
-
-  std::vector<std::pair<std::string, std::string>> scan(const std::string& prefix) override {
-    std::vector<std::pair<std::string, std::string>> out;
-    for (auto it = rows_.lower_bound(prefix); it != rows_.end() && starts_with(it->first, prefix);
-         ++it) {
-      out.emplace_back(it->first, it->second);
-    }
-    return out;
-  }
-
-  void apply(const store::ExecutionWrite& w) {
-    if (w.clear_data) rows_.clear();
-    for (const auto& prefix : w.data_erase_prefix) {
-      auto it = rows_.lower_bound(prefix);
-      while (it != rows_.end() && starts_with(it->first, prefix)) it = rows_.erase(it);
-    }
-    for (const auto& [key, value] : w.data_put) rows_[key] = value;
-  }
-
- private:
-  std::map<std::string, std::string> rows_;
-};
 
 class Run : public std::enable_shared_from_this<Run> {
  public:
@@ -339,23 +310,13 @@ class Run : public std::enable_shared_from_this<Run> {
         finish_timed_out();
         return;
       }
-      engine::EngineEvent e;
-      e.kind = engine::EngineEvent::Kind::kHttpResponse;
-      e.task_seq = seq;
+      engine::EngineEvent e = tasks::http_reply_event(seq, resp, error);
       if (resp) {
-        Json headers = Json::object();
-        for (const auto& [k, v] : resp->headers) headers[k] = v;
-        e.payload = Json{{"StatusCode", resp->status_code},
-                         {"StatusText", resp->status_text},
-                         {"Headers", headers},
-                         {"ResponseBody", resp->body}};
         trace_["response"] = Json{{"protocol", scheme_of(trace_["request"].value("url", ""))},
                                   {"statusCode", std::to_string(resp->status_code)},
                                   {"statusMessage", resp->status_text},
                                   {"headers", headers_text(resp->headers)},
                                   {"body", resp->body}};
-      } else {
-        e.payload = Json{{"SocketError", error}};
       }
       step(e);
     } catch (...) {
@@ -410,7 +371,7 @@ class Run : public std::enable_shared_from_this<Run> {
   std::map<std::string, store::OutboxRecord> outbox_;
   std::set<std::string> called_;  // outbox keys whose call was made
   bool waits_for_worker_ = false;
-  MemoryData data_;
+  engine::MemoryData data_;
   Json trace_ = Json::object();  // the HTTP request and response, for TRACE
   int64_t started_ms_ = 0;
   int64_t skipped_ms_ = 0;

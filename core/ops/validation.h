@@ -90,9 +90,6 @@ void check_name(const std::string& name);
 // them recursively. 1000 is also the default limit of the JSON parser AWS's services use.
 inline constexpr size_t kMaxPayloadDepth = 1000;
 
-// Deepest nesting of arrays and objects in JSON text, counted without parsing it.
-size_t json_depth(std::string_view text);
-
 // Throws ApiError(`error_type`, "<prefix>: '<parser message>'") unless text is one JSON value
 // nested no deeper than kMaxPayloadDepth.
 void check_json_text(const std::string& text, const char* error_type, const char* prefix);

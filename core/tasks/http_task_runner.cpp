@@ -4,6 +4,24 @@
 
 namespace stepd::tasks {
 
+engine::EngineEvent http_reply_event(int64_t task_seq, const std::optional<HttpResponse>& resp,
+                                     const std::string& error) {
+  engine::EngineEvent e;
+  e.kind = engine::EngineEvent::Kind::kHttpResponse;
+  e.task_seq = task_seq;
+  if (resp) {
+    Json headers = Json::object();
+    for (const auto& [k, v] : resp->headers) headers[k] = v;
+    e.payload = Json{{"StatusCode", resp->status_code},
+                     {"StatusText", resp->status_text},
+                     {"Headers", headers},
+                     {"ResponseBody", resp->body}};
+  } else {
+    e.payload = Json{{"SocketError", error}};
+  }
+  return e;
+}
+
 HttpTaskRunner::HttpTaskRunner(engine::Engine& engine, HttpInvoker& invoker, int threads)
     : engine_(engine), invoker_(invoker), replies_(threads) {}
 
@@ -25,19 +43,7 @@ void HttpTaskRunner::on_outbox(const store::OutboxRecord& record) {
   int64_t seq = payload.value("task_seq", int64_t{0});
   invoker_.send(std::move(req), [this, execution_id, seq](std::optional<HttpResponse> resp,
                                                           std::string error) {
-    engine::EngineEvent e;
-    e.kind = engine::EngineEvent::Kind::kHttpResponse;
-    e.task_seq = seq;
-    if (resp) {
-      Json headers = Json::object();
-      for (const auto& [k, v] : resp->headers) headers[k] = v;
-      e.payload = Json{{"StatusCode", resp->status_code},
-                       {"StatusText", resp->status_text},
-                       {"Headers", headers},
-                       {"ResponseBody", resp->body}};
-    } else {
-      e.payload = Json{{"SocketError", error}};
-    }
+    engine::EngineEvent e = http_reply_event(seq, resp, error);
     try {
       engine_.deliver(execution_id, e);
     } catch (const std::exception& ex) {

@@ -8,6 +8,11 @@
 
 namespace stepd::tasks {
 
+// The engine event for an http:invoke task's reply: StatusCode, StatusText, Headers and
+// ResponseBody as AWS returns them, or SocketError when the call failed on the network.
+engine::EngineEvent http_reply_event(int64_t task_seq, const std::optional<HttpResponse>& resp,
+                                     const std::string& error);
+
 class HttpTaskRunner final : public engine::EngineListener {
  public:
   HttpTaskRunner(engine::Engine& engine, HttpInvoker& invoker, int threads = 2);

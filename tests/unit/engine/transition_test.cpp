@@ -6,38 +6,10 @@
 #include <map>
 
 #include "core/asl/parser.h"
+#include "core/engine/memory_data.h"
 
 namespace stepd::engine {
 namespace {
-
-// Execution data rows as the store keeps them, for advance() to read between steps.
-class MemoryData : public DataReader {
- public:
-  std::optional<std::string> get(const std::string& key) override {
-    auto it = rows.find(key);
-    if (it == rows.end()) return std::nullopt;
-    return it->second;
-  }
-  std::vector<std::pair<std::string, std::string>> scan(const std::string& prefix) override {
-    std::vector<std::pair<std::string, std::string>> out;
-    for (auto it = rows.lower_bound(prefix);
-         it != rows.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it) {
-      out.emplace_back(*it);
-    }
-    return out;
-  }
-  void apply(const store::ExecutionWrite& w) {
-    if (w.clear_data) rows.clear();
-    for (const auto& p : w.data_erase_prefix) {
-      for (auto it = rows.lower_bound(p);
-           it != rows.end() && it->first.compare(0, p.size(), p) == 0;) {
-        it = rows.erase(it);
-      }
-    }
-    for (const auto& [k, v] : w.data_put) rows[k] = v;
-  }
-  std::map<std::string, std::string> rows;
-};
 
 class TransitionTest : public ::testing::Test {
  protected:
@@ -445,7 +417,7 @@ TEST_F(TransitionTest, ParallelGathersBranchOutputsInBranchOrder) {
   EXPECT_EQ(t[t.size() - 3], "ParallelStateSucceeded");
   EXPECT_EQ(t[t.size() - 2], "ParallelStateExited");
   EXPECT_TRUE(last_.clear_data);
-  EXPECT_TRUE(data_.rows.empty());
+  EXPECT_TRUE(data_.rows().empty());
 }
 
 TEST_F(TransitionTest, ParallelBranchFailureAbortsTheOthersAndClosesTheirTasks) {
@@ -521,7 +493,7 @@ TEST_F(TransitionTest, MapMaxConcurrencyKeepsPendingItemsAsRows) {
   ASSERT_TRUE(succeed(fourth[0].first, R"("r40")"));
   EXPECT_EQ(exec_.status, "SUCCEEDED") << exec_.cause.value_or("");
   EXPECT_EQ(output(), Json::parse(R"(["r10","r20","r30","r40","r50"])"));
-  EXPECT_TRUE(data_.rows.empty());
+  EXPECT_TRUE(data_.rows().empty());
 }
 
 TEST_F(TransitionTest, MapIterationFailureAbortsSiblingsAndFailsTheExecution) {
@@ -589,7 +561,7 @@ TEST_F(TransitionTest, RedriveRunsOnlyTheFailedIterations) {
   ASSERT_TRUE(succeed(tasks[0].first, R"("one")"));
   ASSERT_TRUE(fail(tasks[1].first, "Oops"));
   ASSERT_EQ(exec_.status, "FAILED");
-  EXPECT_FALSE(data_.rows.empty()) << "the finished iteration's result is kept for a redrive";
+  EXPECT_FALSE(data_.rows().empty()) << "the finished iteration's result is kept for a redrive";
 
   EngineEvent redrive;
   redrive.kind = EngineEvent::Kind::kRedrive;
