@@ -281,6 +281,10 @@ class Stepper {
     write_.clear_all_timers = true;
     write_.clear_activity_tasks = true;
     write_.clear_outbox = true;
+    // Waits this step started end with it (the store would apply them after the clears).
+    write_.timers_set.clear();
+    write_.activity_tasks_add.clear();
+    write_.outbox_add.clear();
     if (status == "SUCCEEDED") {
       state_.erase("threads");
       data_.clear();
@@ -360,7 +364,8 @@ class Stepper {
     const State* s = current_state();
     Json& fan = f["fan"];
     fan["halted"] = false;
-    fan["failed"] = 0;
+    fan["failed"] = fan.value("tolerated", int64_t{0});
+    f["retries"] = Json::array();  // as a state entered again starts its retries afresh
     std::vector<std::string> children;
     for (auto& [idx, ctid] : fan["children"].items()) children.push_back(ctid.get<std::string>());
     fan["running"] = static_cast<int64_t>(children.size());
@@ -474,6 +479,8 @@ class Stepper {
     std::string type = asl::state_type_name(s.type);
     emit(type + "StateEntered",
          Json{{"name", s.name}, {"input", text(input)}, {"inputDetails", {{"truncated", false}}}});
+    assigned_ = Json::object();
+    pending_vars_ = Json::object();
     thread()["s"] = Json{{"state", s.name},
                          {"input", input},
                          {"entered_id", exec_.event_count},
@@ -566,6 +573,8 @@ class Stepper {
       assigned_ = Json::object();
     }
     emit(std::string(asl::state_type_name(s.type)) + "StateExited", std::move(d));
+    for (auto& [k, v] : pending_vars_.items()) (*vars())[k] = std::move(v);
+    pending_vars_ = Json::object();
     if (auto* h = test_hooks()) h->inspection["variables"] = text(*vars());
     if (!frame().contains("input")) data_erase_prefix(data_prefix("in", tid_));
     thread().erase("s");
@@ -623,9 +632,9 @@ class Stepper {
     if (tolerant && !tolerance_exceeded(fan)) {
       data_put(data_key("res", parent, index),
                text(Json{{"Error", err.error}, {"Cause", err.cause}}));
+      fan["tolerated"] = fan.value("tolerated", int64_t{0}) + 1;
       fan["children"].erase(std::to_string(index));
-      state_["threads"].erase(child);
-      machines_.erase(child);
+      discard_thread(child);
       advance_fan(*ps);
       return;
     }
@@ -746,6 +755,10 @@ class Stepper {
       fan["limit"] = cap <= 0 || cap > kInlineMapConcurrency ? kInlineMapConcurrency : cap;
       total = static_cast<int64_t>(items.size());
       Json selected_all = Json::array();
+      // Rows are put only once every item has its input: an ItemSelector that fails on item k
+      // must not leave items 0..k-1 behind.
+      std::vector<std::string> encoded;
+      encoded.reserve(items.size());
       for (int64_t i = 0; i < total; ++i) {
         Json& item = items[static_cast<size_t>(i)];
         Json selected;
@@ -762,7 +775,10 @@ class Stepper {
           selected = std::move(item);
         }
         if (test_hooks()) selected_all.push_back(selected);
-        data_put(data_key("item", tid_, i), text(selected));
+        encoded.push_back(text(selected));
+      }
+      for (int64_t i = 0; i < total; ++i) {
+        data_put(data_key("item", tid_, i), std::move(encoded[static_cast<size_t>(i)]));
       }
       if (s.item_selector) inspect("afterItemSelector", selected_all);
     }
@@ -1045,7 +1061,8 @@ class Stepper {
     return asl::JsonPath::parse(f.path).assign(raw_input, std::move(result));
   }
 
-  // Assign: every expression sees the variables from before the state.
+  // Assign: every expression sees the variables from before the state; the values take effect
+  // when the state exits (a state that fails instead assigns nothing).
   void assign(const std::optional<Json>& spec, const Json& doc, const Json& ctx) {
     if (!spec) return;
     asl::EvalScope scope{doc, ctx, vars(), &ctx_.ids};
@@ -1060,6 +1077,7 @@ class Stepper {
                                                   " bytes) exceed the limit of 262144 bytes.");
     }
     Json after = *vars();
+    for (auto& [k, v] : pending_vars_.items()) after[k] = v;
     for (auto& [k, v] : values.items()) after[k] = v;
     if (size_t total = text(after).size(); total > kMaxVariableBytes) {
       throw StatesException(errors::kRuntime, "The execution's variables (" +
@@ -1067,8 +1085,10 @@ class Stepper {
                                                   " bytes) would exceed the limit of 10485760 "
                                                   "bytes.");
     }
-    for (auto& [k, v] : values.items()) assigned_[k] = text(v);
-    *vars() = std::move(after);
+    for (auto& [k, v] : values.items()) {
+      assigned_[k] = text(v);
+      pending_vars_[k] = std::move(v);
+    }
   }
 
   Json eval_template(const Json& tmpl, const Json& doc, const Json& ctx) {
@@ -1174,7 +1194,9 @@ class Stepper {
     frame()["phase"] = "wait";
     frame()["output"] = select_path(s.output_path, effective, ctx);
     frame()["assigned"] = assigned_;
+    frame()["assign"] = pending_vars_;
     assigned_ = Json::object();
+    pending_vars_ = Json::object();
     set_timer(thread_tag(kTimerWait), std::max(due, ctx_.now_ms));
   }
 
@@ -1244,7 +1266,6 @@ class Stepper {
     ResourceInfo res = parse_resource(s.resource);
     int64_t seq = state_.value("task_seq", int64_t{0}) + 1;
     state_["task_seq"] = seq;
-    state_["tasks"][std::to_string(seq)] = tid_;
     uint64_t nonce = ctx_.ids.random_u64();
     std::string token = ctx_.tokens.seal({exec_.id, seq, nonce});
 
@@ -1266,6 +1287,7 @@ class Stepper {
     if (timeout) task["timeout_s"] = *timeout;
     if (heartbeat) task["heartbeat_s"] = *heartbeat;
     frame()["phase"] = "task";
+    state_["tasks"][std::to_string(seq)] = tid_;
 
     switch (res.kind) {
       case ResourceInfo::Kind::kActivity: {
@@ -1421,9 +1443,18 @@ class Stepper {
     if (state_.contains("tasks")) state_["tasks"].erase(s);
     clear_timer(std::string(kTimerTaskTimeout) + ":" + s);
     clear_timer(std::string(kTimerHeartbeat) + ":" + s);
-    if (task.value("kind", "") == "activity") {
-      write_.activity_task_seqs_remove.push_back(task["seq"].get<int64_t>());
-    }
+    // As for timers: a task queued or a call asked for earlier in this step leaves the write.
+    int64_t seq = task["seq"].get<int64_t>();
+    auto& queued = write_.activity_tasks_add;
+    queued.erase(
+        std::remove_if(queued.begin(), queued.end(),
+                       [&](const store::ActivityTaskRecord& a) { return a.task_seq == seq; }),
+        queued.end());
+    auto& calls = write_.outbox_add;
+    calls.erase(std::remove_if(calls.begin(), calls.end(),
+                               [&](const store::OutboxRecord& o) { return o.key == "http:" + s; }),
+                calls.end());
+    if (task.value("kind", "") == "activity") write_.activity_task_seqs_remove.push_back(seq);
     if (task.value("kind", "") == "http") write_.outbox_remove.push_back("http:" + s);
   }
 
@@ -1566,6 +1597,8 @@ class Stepper {
   // ---- Retry and Catch
 
   void handle_error(const State& s, const StatesError& err, bool heartbeat) {
+    assigned_ = Json::object();  // the state's own Assign does not happen; a Catcher's may
+    pending_vars_ = Json::object();
     TestHooks* hooks = test_hooks();
     if (hooks) hooks->raised = err;
     bool terminal = err.error == errors::kRuntime || err.error == errors::kDataLimitExceeded;
@@ -1627,8 +1660,14 @@ class Stepper {
     write_.timers_set.push_back({exec_.id, tag, due_ms});
   }
 
+  // The store applies a write's removals before its additions, so a timer set earlier in this
+  // step is dropped from the write here, not left for the store to keep.
   void clear_timer(const std::string& tag) {
     if (state_.contains("timers")) state_["timers"].erase(tag);
+    auto& set = write_.timers_set;
+    set.erase(std::remove_if(set.begin(), set.end(),
+                             [&](const store::TimerRecord& t) { return t.tag == tag; }),
+              set.end());
     write_.timers_clear.push_back(tag);
   }
 
@@ -1674,6 +1713,7 @@ class Stepper {
     if (wait_thread && phase == "wait") {
       Json output = frame()["output"];
       assigned_ = frame().value("assigned", Json::object());
+      pending_vars_ = frame().value("assign", Json::object());
       exit_state(*s, std::move(output), s->end ? "" : s->next);
     } else if (retry_thread && phase == "retry") {
       try {
@@ -1696,7 +1736,8 @@ class Stepper {
   std::optional<Json> execution_input_;
   Json context_;
   bool context_has_input_ = false;
-  Json assigned_ = Json::object();
+  Json assigned_ = Json::object();      // the current state's Assign, as history text
+  Json pending_vars_ = Json::object();  // the same values, applied when the state exits
   std::string last_type_;
   bool applied_ = false;
 };

@@ -616,5 +616,185 @@ TEST_F(TransitionTest, AssignBeyond256KiBIsARuntimeError) {
       << *exec_.cause;
 }
 
+// ---- waits started and ended in one step; cleanup of failed children; redrive of fans
+
+const char* kHttpTask =
+    R"("Type":"Task","Resource":"arn:aws:states:::http:invoke","TimeoutSeconds":60,)"
+    R"("Parameters":{"ApiEndpoint":"https://example.com/x","Method":"POST"},)";
+
+EngineEvent redrive_event() {
+  EngineEvent e;
+  e.kind = EngineEvent::Kind::kRedrive;
+  return e;
+}
+
+TEST_F(TransitionTest, ATaskQueuedAndAbortedInOneStepNeverReachesTheStore) {
+  start(R"({"StartAt":"P","States":{"P":{"Type":"Parallel","Next":"W",
+    "Catch":[{"ErrorEquals":["Boom"],"Next":"W"}],
+    "Branches":[
+      {"StartAt":"T","States":{"T":{"Type":"Task","Resource":")" +
+        std::string(kActivity) + R"(","End":true}}},
+      {"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Boom"}}}]},
+    "W":{"Type":"Wait","Seconds":1000,"End":true}}})");
+  ASSERT_EQ(exec_.status, "RUNNING");
+  // The store applies removals before additions: the write must not add what it removes.
+  EXPECT_TRUE(last_.activity_tasks_add.empty());
+}
+
+TEST_F(TransitionTest, AnExecutionThatFailsInItsFirstStepLeavesNoCallOrTimer) {
+  start(std::string(R"({"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,
+    "Branches":[
+      {"StartAt":"H","States":{"H":{)") +
+        kHttpTask + R"("End":true}}},
+      {"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Boom"}}}]}}})");
+  ASSERT_EQ(exec_.status, "FAILED");
+  EXPECT_TRUE(last_.outbox_add.empty());
+  EXPECT_TRUE(last_.timers_set.empty());
+}
+
+TEST_F(TransitionTest, ATolerableIterationFailureTakesItsNestedThreadsAndRowsAlong) {
+  start(R"({"StartAt":"M","States":{"M":{"Type":"Map","ToleratedFailureCount":1,"End":true,
+    "ItemProcessor":{"StartAt":"C","States":{
+      "C":{"Type":"Choice","Choices":[{"Variable":"$","NumericEquals":1,"Next":"P"}],"Default":"T"},
+      "P":{"Type":"Parallel","End":true,"Branches":[
+         {"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Boom"}}},
+         {"StartAt":"T2","States":{"T2":{"Type":"Task","Resource":")" +
+            std::string(kActivity) + R"(","End":true}}}]},
+      "T":{"Type":"Task","Resource":")" +
+            std::string(kActivity) + R"(","End":true}}}}}})",
+        "[1,2]");
+  ASSERT_EQ(exec_.status, "RUNNING") << exec_.cause.value_or("");
+  Json threads = Json::parse(exec_.state)["threads"];
+  EXPECT_EQ(threads.size(), 2u) << threads.dump() << " (the root and item 2's iteration)";
+  EXPECT_TRUE(data_.scan("in:1:").empty());
+  EXPECT_TRUE(data_.scan("item:1:").empty());
+}
+
+TEST_F(TransitionTest, RedriveRemembersTheFailuresAlreadyTolerated) {
+  start(map_of_tasks(R"("ToleratedFailureCount":1,)"), R"([1,2,3,4])");
+  auto tasks = queued(last_);
+  ASSERT_EQ(tasks.size(), 4u);
+  ASSERT_TRUE(fail(tasks[0].first, "Oops", "first"));
+  ASSERT_TRUE(fail(tasks[1].first, "Oops", "second"));
+  ASSERT_EQ(exec_.status, "FAILED");
+  ASSERT_TRUE(feed(redrive_event()));
+  auto rerun = queued(last_);
+  ASSERT_EQ(rerun.size(), 3u);
+  ASSERT_TRUE(fail(rerun[0].first, "Oops", "again"));
+  EXPECT_EQ(exec_.status, "FAILED") << "a second failure against ToleratedFailureCount 1";
+  EXPECT_EQ(exec_.error, "States.ExceedToleratedFailureThreshold");
+}
+
+TEST_F(TransitionTest, AFailingItemSelectorLeavesNoItemRows) {
+  start(R"J({"StartAt":"M","States":{"M":{"Type":"Map","Next":"W",
+    "ItemSelector":{"v.$":"States.StringToJson($$.Map.Item.Value)"},
+    "Catch":[{"ErrorEquals":["States.ALL"],"Next":"W"}],
+    "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}},
+    "W":{"Type":"Wait","Seconds":100,"End":true}}})J",
+        R"(["1","2","{bad"])");
+  ASSERT_EQ(exec_.status, "RUNNING") << exec_.cause.value_or("");
+  EXPECT_TRUE(data_.rows().empty());
+}
+
+TEST_F(TransitionTest, ATaskWhoseParametersFailIsNotListedAsOpen) {
+  start(R"({"StartAt":"T","States":{"T":{"Type":"Task","Resource":")" + std::string(kActivity) +
+            R"J(","Parameters":{"x.$":"States.StringToJson($.s)"},"Next":"W",
+    "Catch":[{"ErrorEquals":["States.ALL"],"Next":"W"}]},
+    "W":{"Type":"Wait","Seconds":100,"End":true}}})J",
+        R"({"s":"{bad"})");
+  ASSERT_EQ(exec_.status, "RUNNING") << exec_.cause.value_or("");
+  Json st = Json::parse(exec_.state);
+  EXPECT_TRUE(!st.contains("tasks") || st["tasks"].empty()) << st.dump();
+}
+
+TEST_F(TransitionTest, ARedrivenMapStartsItsRetriesAfresh) {
+  start(R"({"StartAt":"M","States":{"M":{"Type":"Map","End":true,
+    "Retry":[{"ErrorEquals":["Oops"],"IntervalSeconds":1,"MaxAttempts":1}],
+    "ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task","Resource":")" +
+            std::string(kActivity) + R"(","End":true}}}}}})",
+        R"([1])");
+  ASSERT_TRUE(fail(queued(last_)[0].first, "Oops"));
+  now_ += 1000;
+  ASSERT_TRUE(fire(kTimerRetry));
+  ASSERT_TRUE(fail(queued(last_)[0].first, "Oops"));
+  ASSERT_EQ(exec_.status, "FAILED");
+  ASSERT_TRUE(feed(redrive_event()));
+  ASSERT_TRUE(fail(queued(last_)[0].first, "Oops"));
+  EXPECT_EQ(exec_.status, "RUNNING") << "retried, as a redriven Task state would be";
+  EXPECT_NE(timer_set(kTimerRetry), nullptr);
+}
+
+TEST_F(TransitionTest, RedriveOfAMapInsideAParallelRunsOnlyWhatDidNotFinish) {
+  std::string act = kActivity;
+  start(R"({"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+    {"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":1,"End":true,
+      "ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task","Resource":")" +
+            act + R"(","End":true}}}}}},
+    {"StartAt":"B","States":{"B":{"Type":"Task","Resource":")" +
+            act + R"(","End":true}}}]}}})",
+        "[1,2,3]");
+  auto q = queued(last_);
+  ASSERT_EQ(q.size(), 2u);
+  size_t map_task = q[0].second.is_array() ? 1 : 0;  // branch B gets the whole array
+  ASSERT_TRUE(succeed(q[map_task].first, R"("m1")"));
+  auto q2 = queued(last_);
+  ASSERT_EQ(q2.size(), 1u);
+  ASSERT_TRUE(fail(q2[0].first, "Oops"));
+  ASSERT_EQ(exec_.status, "FAILED");
+  ASSERT_TRUE(feed(redrive_event()));
+  auto r = queued(last_);
+  ASSERT_EQ(r.size(), 2u) << "the failed item and the aborted branch";
+  ASSERT_TRUE(succeed(r[0].first, R"("x")"));
+  auto r2 = queued(last_);
+  ASSERT_TRUE(succeed(r[1].first, R"("y")"));
+  ASSERT_EQ(r2.size(), 1u) << "then the item never started";
+  ASSERT_TRUE(succeed(r2[0].first, R"("z")"));
+  EXPECT_EQ(exec_.status, "SUCCEEDED") << exec_.cause.value_or("");
+  EXPECT_EQ(output(), Json::parse(R"([["m1","x","z"],"y"])"));
+  EXPECT_TRUE(data_.rows().empty());
+}
+
+TEST_F(TransitionTest, StopThenRedriveResumesIterationsWhereTheyWere) {
+  std::string act = kActivity;
+  start(R"({"StartAt":"M","States":{"M":{"Type":"Map","End":true,"ItemProcessor":{
+    "StartAt":"W","States":{
+        "W":{"Type":"Wait","Seconds":5,"Next":"T"},
+        "T":{"Type":"Task","Resource":")" +
+            act + R"(","End":true}}}}}})",
+        "[1,2]");
+  now_ += 5000;
+  ASSERT_TRUE(fire("wait:1"));
+  ASSERT_EQ(queued(last_).size(), 1u);
+  EngineEvent stop;
+  stop.kind = EngineEvent::Kind::kStop;
+  ASSERT_TRUE(feed(stop));
+  ASSERT_EQ(exec_.status, "ABORTED");
+  ASSERT_TRUE(feed(redrive_event()));
+  auto r = queued(last_);
+  ASSERT_EQ(r.size(), 1u) << "item 1 enters its Task again; item 2 its Wait";
+  ASSERT_TRUE(succeed(r[0].first, R"("a")"));
+  now_ += 5000;
+  ASSERT_TRUE(fire("wait:2"));
+  auto r2 = queued(last_);
+  ASSERT_EQ(r2.size(), 1u);
+  ASSERT_TRUE(succeed(r2[0].first, R"("b")"));
+  EXPECT_EQ(exec_.status, "SUCCEEDED") << exec_.cause.value_or("");
+  EXPECT_EQ(output(), Json::parse(R"(["a","b"])"));
+}
+
+TEST_F(TransitionTest, AStateThatFailsAssignsNothingAndChoiceRulesSeeTheOldValues) {
+  start(R"({"StartAt":"A","States":{
+    "A":{"Type":"Pass","Assign":{"n":1},"Next":"C"},
+    "C":{"Type":"Choice","Assign":{"seen.$":"$n"},
+         "Choices":[{"Variable":"$n","NumericEquals":1,"Assign":{"n":2,"rule.$":"$n"},"Next":"T"}]},
+    "T":{"Type":"Task","Resource":")" +
+        std::string(kActivity) + R"(","Assign":{"n":99},"ResultPath":null,"Next":"D",
+         "Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":null,"Next":"D"}]},
+    "D":{"Type":"Pass","Parameters":{"n.$":"$n","seen.$":"$seen","rule.$":"$rule"},"End":true}}})");
+  ASSERT_TRUE(fail(queued(last_)[0].first, "Oops"));
+  EXPECT_EQ(exec_.status, "SUCCEEDED") << exec_.cause.value_or("");
+  EXPECT_EQ(output(), Json::parse(R"({"n":2,"seen":1,"rule":1})"));
+}
+
 }  // namespace
 }  // namespace stepd::engine
