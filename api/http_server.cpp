@@ -89,25 +89,28 @@ class Exchange {
     response.headers().add("x-amzn-RequestId", request_id_);
     for (const auto& [name, value] : extra) response.headers().add(name, value);
     response.set_body(body.dump(-1, ' ', false, Json::error_handler_t::replace), content_type_);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - started_)
+                  .count();
+    spdlog::debug("{} -> {} ({} ms) id={}", label_, status, ms, request_id_);
     try {
+      // The request stays in flight until the reply has been written: stop() closes the
+      // listener once nothing is in flight, and closing it earlier cuts replies short.
       // The reply task fails when the client has gone away; a failed task nobody looks at
       // terminates the process under pplx, so it is always observed.
-      request_.reply(response).then([](pplx::task<void> sent) {
+      request_.reply(response).then([shared = shared_](pplx::task<void> sent) {
         try {
           sent.get();
         } catch (const std::exception& e) {
           spdlog::debug("reply not delivered: {}", e.what());
         }
+        shared->end_request();
       });
     } catch (const std::exception& e) {
       // cpprestsdk already answered (it does on close()), so ours is surplus.
       spdlog::debug("reply not sent: {}", e.what());
+      shared_->end_request();
     }
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                  std::chrono::steady_clock::now() - started_)
-                  .count();
-    spdlog::debug("{} -> {} ({} ms) id={}", label_, status, ms, request_id_);
-    shared_->end_request();
   }
 
   void reply_error(std::exception_ptr error, const Headers& extra = {}) {
