@@ -718,6 +718,14 @@ class Stepper {
       for (int64_t i = 0; i < total; ++i) data_put(data_key("item", tid_, i), encoded);
       fan["limit"] = total;
     } else {
+      // A Distributed Map's readers and writers talk to S3, which stepd does not reach: refuse
+      // rather than iterate over something else.
+      for (const char* field : {"ItemReader", "ItemBatcher", "ResultWriter"}) {
+        if (s.raw.contains(field)) {
+          throw StatesException(errors::kRuntime, std::string("The Map state's ") + field +
+                                                      " is not supported by stepd.");
+        }
+      }
       Json items =
           s.items ? *s.items
                   : select_path(s.items_path.empty()

@@ -796,5 +796,16 @@ TEST_F(TransitionTest, AStateThatFailsAssignsNothingAndChoiceRulesSeeTheOldValue
   EXPECT_EQ(output(), Json::parse(R"({"n":2,"seen":1,"rule":1})"));
 }
 
+TEST_F(TransitionTest, AMapThatReadsItsItemsFromS3FailsClearly) {
+  start(R"({"StartAt":"M","States":{"M":{"Type":"Map","End":true,
+    "ItemReader":{"Resource":"arn:aws:states:::s3:getObject","Parameters":{"Bucket":"b","Key":"k"}},
+    "ItemProcessor":{"ProcessorConfig":{"Mode":"DISTRIBUTED","ExecutionType":"STANDARD"},
+      "StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}}}})",
+        "[1]");
+  EXPECT_EQ(exec_.status, "FAILED");
+  EXPECT_EQ(exec_.error, "States.Runtime");
+  EXPECT_NE(exec_.cause->find("ItemReader is not supported"), std::string::npos) << *exec_.cause;
+}
+
 }  // namespace
 }  // namespace stepd::engine
