@@ -206,6 +206,47 @@ class CrashTest(ServerTestCase):
             self.assertEqual(types.count("ExecutionStarted"), 1, (arn, types))
             self.assertEqual(sum(t in ("ExecutionSucceeded", "ExecutionFailed") for t in types), 1, (arn, types))
 
+    def test_kill9_in_the_middle_of_a_map(self):
+        """A Map with MaxConcurrency 2 over 5 activity-task items, items waiting as rows: after a
+        kill -9 every acknowledged result is kept, nothing finished runs again, the Map goes on
+        with the items it had not started and ends with the results in item order."""
+        s = self.server
+        activity = s.create_activity("crash-map")
+        sm = s.create_state_machine("crash-map", {
+            "StartAt": "Each",
+            "States": {"Each": {
+                "Type": "Map", "MaxConcurrency": 2, "ItemsPath": "$.items",
+                "ItemProcessor": {"StartAt": "Work", "States": {
+                    "Work": {"Type": "Task", "Resource": activity, "End": True}}},
+                "End": True}},
+        })
+        arn = s.start_execution(sm, {"items": [1, 2, 3, 4, 5]})
+        done = {}
+        for _ in range(3):  # two items, then a third once the first is answered
+            task = s.get_activity_task(activity, timeout=10)
+            item = json.loads(task["input"])
+            s.aws_json("SendTaskSuccess", {"taskToken": task["taskToken"],
+                                           "output": json.dumps(item * 10)})
+            done[item] = True
+        s.kill9()
+        s.restart()
+        seen = []
+        while True:
+            task = s.get_activity_task(activity, timeout=10)
+            if not task.get("taskToken"):
+                break
+            item = json.loads(task["input"])
+            seen.append(item)
+            s.aws_json("SendTaskSuccess", {"taskToken": task["taskToken"],
+                                           "output": json.dumps(item * 10)})
+            if s.describe(arn)["status"] != "RUNNING":
+                break
+        self.assertEqual(sorted(seen), [i for i in [1, 2, 3, 4, 5] if i not in done],
+                         "only the items not answered before the crash run after it")
+        desc = s.wait_status(arn)
+        self.assertEqual(desc["status"], "SUCCEEDED", desc)
+        self.assertEqual(json.loads(desc["output"]), [10, 20, 30, 40, 50])
+
     def test_kill9_during_a_burst_of_calls(self):
         s = self.server
         cb_sm = s.create_state_machine("burst-callback", callback_machine(self.receiver.url + "/burst"))
