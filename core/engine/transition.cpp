@@ -316,7 +316,33 @@ class Stepper {
     close("FAILED");
   }
 
+  // The execution is stopped or timed out while Parallel or Map states run: their running
+  // iterations and the states themselves are recorded as aborted, innermost first.
+  void emit_aborted_fans(const std::string& tid) {
+    auto& threads = state_["threads"];
+    auto it = threads.find(tid);
+    if (it == threads.end() || !it->contains("s") || !(*it)["s"].contains("fan")) return;
+    const Json& fan = (*it)["s"]["fan"];
+    if (fan.value("halted", false)) return;
+    std::vector<std::pair<int64_t, std::string>> children;
+    for (auto& [idx, ctid] : fan["children"].items()) {
+      children.emplace_back(std::stoll(idx), ctid.get<std::string>());
+    }
+    for (const auto& c : children) emit_aborted_fans(c.second);
+    tid_ = tid;
+    const State* s = current_state();
+    if (!s) return;
+    bool is_map = s->type == StateType::kMap;
+    if (is_map) {
+      for (const auto& c : children) {
+        emit("MapIterationAborted", Json{{"name", s->name}, {"index", c.first}});
+      }
+    }
+    emit(is_map ? "MapStateAborted" : "ParallelStateAborted");
+  }
+
   void stop(const StatesError& err) {
+    emit_aborted_fans(kRootThread);
     Json d = Json::object();
     if (!err.error.empty()) d["error"] = err.error;
     if (!err.cause.empty()) d["cause"] = err.cause;
@@ -1692,7 +1718,7 @@ class Stepper {
     clear_timer(tag);
     applied_ = true;
     if (tag == kTimerExecutionTimeout) {
-      applied_ = true;
+      emit_aborted_fans(kRootThread);
       emit("ExecutionTimedOut",
            Json{{"error", errors::kTimeout},
                 {"cause", "The execution timed out after " +

@@ -807,5 +807,22 @@ TEST_F(TransitionTest, AMapThatReadsItsItemsFromS3FailsClearly) {
   EXPECT_NE(exec_.cause->find("ItemReader is not supported"), std::string::npos) << *exec_.cause;
 }
 
+TEST_F(TransitionTest, StopRecordsRunningIterationsAndTheMapAsAborted) {
+  start(R"({"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+    {"StartAt":"M","States":{"M":{"Type":"Map","End":true,"ItemProcessor":{"StartAt":"T",
+      "States":{"T":{"Type":"Task","Resource":")" +
+            std::string(kActivity) + R"(","End":true}}}}}}]}}})",
+        "[1,2]");
+  size_t before = history_.size();
+  EngineEvent stop;
+  stop.kind = EngineEvent::Kind::kStop;
+  ASSERT_TRUE(feed(stop));
+  std::vector<std::string> tail;
+  for (size_t i = before; i < history_.size(); ++i) tail.push_back(history_[i].type);
+  EXPECT_EQ(tail, (std::vector<std::string>{"MapIterationAborted", "MapIterationAborted",
+                                            "MapStateAborted", "ParallelStateAborted",
+                                            "ExecutionAborted"}));
+}
+
 }  // namespace
 }  // namespace stepd::engine
