@@ -4,7 +4,8 @@
 # this does no apt work at all. Runs as root, or through sudo when not root.
 #
 #   bash .ci/install-deps.sh          # build dependencies
-#   bash .ci/install-deps.sh --test   # build dependencies + test tools (python3, curl, aws)
+#   bash .ci/install-deps.sh --test   # build dependencies + test tools (python3, curl, aws,
+#                                     # the PostgreSQL server the SQL-step tests start themselves)
 set -euo pipefail
 
 with_test_tools=0
@@ -30,7 +31,7 @@ packages=(
   libgtest-dev libbenchmark-dev
 )
 if [[ $with_test_tools == 1 ]]; then
-  packages+=(python3 curl)
+  packages+=(python3 curl postgresql)
   # The AWS CLI may come from elsewhere (pip, pyenv); Debian's package only when none works.
   if ! aws --version >/dev/null 2>&1; then
     packages+=(awscli)
