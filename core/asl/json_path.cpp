@@ -801,10 +801,9 @@ std::optional<Json> resolve_path(std::string_view path, const EvalScope& scope) 
     case Root::kContext:
       return parsed.evaluate(scope.context);
     case Root::kVariable: {
-      if (scope.variables == nullptr || !scope.variables->is_object()) return std::nullopt;
-      auto it = scope.variables->find(split.variable);
-      if (it == scope.variables->end()) return std::nullopt;
-      return parsed.evaluate(*it);
+      const Json* value = scope.variable(split.variable);
+      if (value == nullptr) return std::nullopt;
+      return parsed.evaluate(*value);
     }
   }
   return std::nullopt;

@@ -840,7 +840,7 @@ class Stepper {
       if (!encoded) throw std::runtime_error("the input of item " + key + " is missing");
       data_forget(key);
       std::string child = new_thread_id();
-      Json t{{"parent", parent}, {"index", index}, {"vars", *vars()}};
+      Json t{{"parent", parent}, {"index", index}, {"vars", Json::object()}};
       // Adding a thread moves the others in memory: references into state_ end here.
       state_["threads"][child] = std::move(t);
       Json& fan = frame()["fan"];
@@ -1050,14 +1050,25 @@ class Stepper {
     return n;
   }
 
-  // The current thread's variables: a branch or iteration starts with a copy of its parent's,
-  // and what it assigns stays inside it.
+  // The current thread's own variables. A branch or iteration reads its parents' too (see
+  // scope_of); what it assigns stays inside it.
   Json* vars() { return tid_ == kRootThread ? &state_["vars"] : &thread()["vars"]; }
+
+  // What expressions of the current thread see: the state's document, the context object, the
+  // thread's variables and then those of the threads around it, innermost first.
+  asl::EvalScope scope_of(const Json& doc, const Json& ctx) {
+    outer_vars_.clear();
+    for (std::string t = tid_; t != kRootThread;) {
+      t = state_["threads"][t]["parent"].get<std::string>();
+      outer_vars_.push_back(t == kRootThread ? &state_["vars"] : &state_["threads"][t]["vars"]);
+    }
+    return asl::EvalScope{doc, ctx, vars(), &ctx_.ids, outer_vars_};
+  }
 
   Json select_path(const asl::PathField& f, const Json& doc, const Json& ctx) {
     if (f.kind == asl::PathField::Kind::kDefault) return doc;
     if (f.kind == asl::PathField::Kind::kNull) return Json::object();
-    asl::EvalScope scope{doc, ctx, vars(), &ctx_.ids};
+    asl::EvalScope scope = scope_of(doc, ctx);
     auto v = asl::resolve_path(f.path, scope);
     if (!v) {
       throw StatesException(
@@ -1099,7 +1110,7 @@ class Stepper {
   // when the state exits (a state that fails instead assigns nothing).
   void assign(const std::optional<Json>& spec, const Json& doc, const Json& ctx) {
     if (!spec) return;
-    asl::EvalScope scope{doc, ctx, vars(), &ctx_.ids};
+    asl::EvalScope scope = scope_of(doc, ctx);
     Json values = asl::apply_template(*spec, scope);
     // Limits as AWS documents them: what one state assigns fits in 256 KiB, and all of an
     // execution's variables in 10 MiB.
@@ -1126,7 +1137,7 @@ class Stepper {
   }
 
   Json eval_template(const Json& tmpl, const Json& doc, const Json& ctx) {
-    asl::EvalScope scope{doc, ctx, vars(), &ctx_.ids};
+    asl::EvalScope scope = scope_of(doc, ctx);
     return asl::apply_template(tmpl, scope);
   }
 
@@ -1161,7 +1172,7 @@ class Stepper {
   void run_choice(const State& s, const Json& input) {
     const Json& ctx = context(s);
     Json effective = select_path(s.input_path, input, ctx);
-    asl::EvalScope scope{effective, ctx, vars(), &ctx_.ids};
+    asl::EvalScope scope = scope_of(effective, ctx);
     const asl::ChoiceRule* chosen = nullptr;
     for (const auto& rule : s.choices) {
       if (asl::evaluate_choice_rule(rule, scope)) {
@@ -1192,7 +1203,7 @@ class Stepper {
       auto t = asl::parse_rfc3339_ms(*s.timestamp);
       if (t) due = *t;
     } else if (!s.seconds_path.empty()) {
-      asl::EvalScope scope{effective, ctx, vars(), &ctx_.ids};
+      asl::EvalScope scope = scope_of(effective, ctx);
       auto v = asl::resolve_path(s.seconds_path, scope);
       if (!v) {
         throw StatesException(errors::kRuntime,
@@ -1212,7 +1223,7 @@ class Stepper {
       }
       due += secs * 1000;
     } else if (!s.timestamp_path.empty()) {
-      asl::EvalScope scope{effective, ctx, vars(), &ctx_.ids};
+      asl::EvalScope scope = scope_of(effective, ctx);
       auto v = asl::resolve_path(s.timestamp_path, scope);
       std::optional<int64_t> t;
       if (v && v->is_string()) t = asl::parse_rfc3339_ms(v->get<std::string>());
@@ -1257,7 +1268,7 @@ class Stepper {
                          const Json& input, const Json& ctx) {
     if (literal) return *literal;
     if (path.empty()) return "";
-    asl::EvalScope scope{input, ctx, vars(), &ctx_.ids};
+    asl::EvalScope scope = scope_of(input, ctx);
     std::optional<Json> v;
     if (asl::looks_like_intrinsic(path)) {
       v = asl::evaluate_intrinsic(path, scope);
@@ -1283,7 +1294,7 @@ class Stepper {
                                        const Json& effective, const Json& ctx) {
     if (literal) return literal;
     if (path.empty()) return std::nullopt;
-    asl::EvalScope scope{effective, ctx, vars(), &ctx_.ids};
+    asl::EvalScope scope = scope_of(effective, ctx);
     auto v = asl::resolve_path(path, scope);
     if (!v || !(v->is_number_integer() || v->is_number_unsigned()) || v->get<int64_t>() <= 0) {
       throw StatesException(errors::kRuntime, std::string("The ") + field +
@@ -1769,6 +1780,7 @@ class Stepper {
   std::vector<std::string> erased_prefixes_;  // stored data rows erased in this step
   std::optional<Json> execution_input_;
   Json context_;
+  std::vector<const Json*> outer_vars_;  // scope_of's chain, kept to reuse its storage
   bool context_has_input_ = false;
   Json assigned_ = Json::object();      // the current state's Assign, as history text
   Json pending_vars_ = Json::object();  // the same values, applied when the state exits

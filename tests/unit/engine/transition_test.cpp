@@ -543,7 +543,7 @@ TEST_F(TransitionTest, MapRetryRunsEveryIterationAgain) {
   EXPECT_EQ(output(), Json::parse(R"(["x","y"])"));
 }
 
-TEST_F(TransitionTest, VariablesAreCopiedIntoIterationsAndStayThere) {
+TEST_F(TransitionTest, IterationsReadOuterVariablesAndKeepTheirOwn) {
   start(R"({"StartAt":"A","States":{
     "A":{"Type":"Pass","Assign":{"x":1},"Next":"M"},
     "M":{"Type":"Map","Next":"B","ItemProcessor":{"StartAt":"P","States":{
