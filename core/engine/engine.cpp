@@ -154,34 +154,40 @@ Engine::Delivery Engine::deliver(int64_t execution_id, const EngineEvent& event)
   return apply(execution_id, event);
 }
 
-Engine::Delivery Engine::apply(int64_t execution_id, const EngineEvent& event) {
-  store::ExecutionWrite committed;
-  {
-    std::lock_guard lk(lock_for(execution_id));
-    for (int attempt = 0;; ++attempt) {
-      auto rec = store_.get_execution_by_id(execution_id);
-      if (!rec) return Delivery::kNotFound;
-      if (rec->status != "RUNNING") return Delivery::kClosed;
-      auto machine = model(rec->revision_id);
-      StoreDataReader data(store_, execution_id);
-      TransitionContext ctx = context_for(*machine, name_from_arn(rec->state_machine_arn),
-                                          rec->revision_id, clock_.now_ms(), &data);
-      Transition t = advance(*rec, event, ctx);
-      if (!t.applied) return Delivery::kClosed;
-      auto outcome = store_.commit(t.write);
-      if (outcome.status == store::WriteOutcome::Status::kOk) {
-        t.write.execution.version = rec->version + 1;
-        committed = std::move(t.write);
-        break;
-      }
-      // Another writer moved the row (another process, in a shared store): read again.
-      if (attempt + 1 >= kMaxConflictRetries) {
-        throw std::runtime_error("execution " + std::to_string(execution_id) +
-                                 " kept changing under the engine");
-      }
+Engine::StepResult Engine::step(int64_t execution_id, const Decide& decide) {
+  std::lock_guard lk(lock_for(execution_id));
+  for (int attempt = 0;; ++attempt) {
+    auto rec = store_.get_execution_by_id(execution_id);
+    if (!rec) return {StepResult::kNotFound, std::nullopt, {}};
+    int64_t now = clock_.now_ms();
+    std::optional<EngineEvent> event = decide(*rec, now);
+    if (!event) return {StepResult::kSkipped, std::move(rec), {}};
+    auto machine = model(rec->revision_id);
+    StoreDataReader data(store_, execution_id);
+    TransitionContext ctx =
+        context_for(*machine, name_from_arn(rec->state_machine_arn), rec->revision_id, now, &data);
+    Transition t = advance(*rec, *event, ctx);
+    if (!t.applied) return {StepResult::kSkipped, std::move(rec), {}};
+    auto outcome = store_.commit(t.write);
+    if (outcome.status == store::WriteOutcome::Status::kOk) {
+      t.write.execution.version = rec->version + 1;
+      return {StepResult::kCommitted, std::nullopt, std::move(t.write)};
+    }
+    // Another writer moved the row (another process, in a shared store): read again.
+    if (attempt + 1 >= kMaxConflictRetries) {
+      throw std::runtime_error("execution " + std::to_string(execution_id) +
+                               " kept changing under the engine");
     }
   }
-  after_commit(committed);
+}
+
+Engine::Delivery Engine::apply(int64_t execution_id, const EngineEvent& event) {
+  StepResult r = step(execution_id, [&](const store::ExecutionRecord& rec, int64_t) {
+    return rec.status == "RUNNING" ? std::optional<EngineEvent>(event) : std::nullopt;
+  });
+  if (r.kind == StepResult::kNotFound) return Delivery::kNotFound;
+  if (r.kind == StepResult::kSkipped) return Delivery::kClosed;
+  after_commit(r.write);
   return Delivery::kApplied;
 }
 
@@ -200,50 +206,30 @@ store::ExecutionRecord Engine::stop_execution(const std::string& execution_arn,
 
 store::ExecutionRecord Engine::redrive_execution(const std::string& execution_arn,
                                                  const std::string& client_token) {
+  auto not_found = [&] {
+    return ApiError("ExecutionDoesNotExist", "Execution Does Not Exist: '" + execution_arn + "'");
+  };
   auto found = store_.get_execution(execution_arn);
-  if (!found) {
-    throw ApiError("ExecutionDoesNotExist", "Execution Does Not Exist: '" + execution_arn + "'");
-  }
-  store::ExecutionWrite committed;
-  {
-    std::lock_guard lk(lock_for(found->id));
-    for (int attempt = 0;; ++attempt) {
-      auto rec = store_.get_execution_by_id(found->id);
-      if (!rec) {
-        throw ApiError("ExecutionDoesNotExist",
-                       "Execution Does Not Exist: '" + execution_arn + "'");
-      }
-      int64_t now = clock_.now_ms();
-      // A retried request: the redrive it started is the answer.
-      if (!client_token.empty() && rec->redrive_token == client_token &&
-          now - rec->redrive_ms < kRedriveTokenMs) {
-        return *rec;
-      }
-      if (auto reason = not_redrivable_reason(*rec, now, options_.history_limit)) {
-        throw ApiError("ExecutionNotRedrivable", *reason);
-      }
-      auto machine = model(rec->revision_id);
-      StoreDataReader data(store_, rec->id);
-      TransitionContext ctx = context_for(*machine, name_from_arn(rec->state_machine_arn),
-                                          rec->revision_id, now, &data);
-      EngineEvent redrive;
-      redrive.kind = EngineEvent::Kind::kRedrive;
-      Transition t = advance(*rec, redrive, ctx);
-      t.write.execution.redrive_token = client_token;
-      auto outcome = store_.commit(t.write);
-      if (outcome.status == store::WriteOutcome::Status::kOk) {
-        t.write.execution.version = rec->version + 1;
-        committed = std::move(t.write);
-        break;
-      }
-      if (attempt + 1 >= kMaxConflictRetries) {
-        throw std::runtime_error("execution " + std::to_string(rec->id) +
-                                 " kept changing under the engine");
-      }
-    }
-  }
-  after_commit(committed);
-  return committed.execution;
+  if (!found) throw not_found();
+  StepResult r = step(
+      found->id, [&](const store::ExecutionRecord& rec, int64_t now) -> std::optional<EngineEvent> {
+        // A retried request: the redrive it started is the answer.
+        if (!client_token.empty() && rec.redrive_token == client_token &&
+            now - rec.redrive_ms < kRedriveTokenMs) {
+          return std::nullopt;
+        }
+        if (auto reason = not_redrivable_reason(rec, now, options_.history_limit)) {
+          throw ApiError("ExecutionNotRedrivable", *reason);
+        }
+        EngineEvent redrive;
+        redrive.kind = EngineEvent::Kind::kRedrive;
+        redrive.client_token = client_token;
+        return redrive;
+      });
+  if (r.kind == StepResult::kNotFound) throw not_found();
+  if (r.kind == StepResult::kSkipped) return *r.record;
+  after_commit(r.write);
+  return r.write.execution;
 }
 
 void Engine::after_commit(const store::ExecutionWrite& write) {

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -106,7 +107,18 @@ class Engine {
   TransitionContext context_for(const asl::StateMachine& machine,
                                 const std::string& state_machine_name,
                                 const std::string& revision_id, int64_t now_ms, DataReader* data);
-  // Runs advance() for one event under the execution's lock and commits the result.
+  // One step of an execution under its lock: reads the row, asks `decide` which event to apply
+  // (nullopt: none), runs advance() and commits, reading again when another writer moved the
+  // row. The caller runs after_commit() on a committed write, outside the lock.
+  struct StepResult {
+    enum Kind { kNotFound, kSkipped, kCommitted } kind;
+    std::optional<store::ExecutionRecord> record;  // kSkipped: the row as read
+    store::ExecutionWrite write;                   // kCommitted
+  };
+  using Decide =
+      std::function<std::optional<EngineEvent>(const store::ExecutionRecord&, int64_t now_ms)>;
+  StepResult step(int64_t execution_id, const Decide& decide);
+  // Runs advance() for one event of a RUNNING execution and commits the result.
   Delivery apply(int64_t execution_id, const EngineEvent& event);
   void after_commit(const store::ExecutionWrite& write);
   void remember_timers(const std::vector<store::TimerRecord>& timers);

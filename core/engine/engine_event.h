@@ -27,6 +27,7 @@ struct EngineEvent {
   StatesError error;
   std::string worker_name;
   std::string timer_tag;
+  std::string client_token;  // kRedrive: RedriveExecution's clientToken, kept with the execution
   // kHttpResponse: {"StatusCode", "StatusText", "Headers", "ResponseBody"} on a reply, or
   // {"SocketError": "..."} when the call failed on the network.
   Json payload;

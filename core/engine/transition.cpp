@@ -8,7 +8,6 @@
 #include <deque>
 #include <map>
 #include <optional>
-#include <set>
 #include <string_view>
 #include <unordered_map>
 
@@ -152,7 +151,7 @@ class Stepper {
       start();
     } else if (ev.kind == EngineEvent::Kind::kRedrive) {
       if (exec_.status == "FAILED" || exec_.status == "TIMED_OUT" || exec_.status == "ABORTED") {
-        redrive();
+        redrive(ev.client_token);
       }
     } else if (exec_.status != "RUNNING") {
       return;  // nothing happens to a closed execution
@@ -355,7 +354,7 @@ class Stepper {
   // RedriveExecution: the execution runs again from where it stopped. Threads that finished
   // are gone (their results are data rows); every other thread enters again the state it
   // failed in, or was aborted in, with that state's input.
-  void redrive() {
+  void redrive(const std::string& client_token) {
     applied_ = true;
     exec_.status = "RUNNING";
     exec_.stop_ms = 0;
@@ -364,6 +363,7 @@ class Stepper {
     exec_.cause.reset();
     exec_.redrive_count += 1;
     exec_.redrive_ms = ctx_.now_ms;
+    exec_.redrive_token = client_token;
     context_ = nullptr;
     emit("ExecutionRedriven", Json{{"redriveCount", exec_.redrive_count}});
     if (ctx_.machine.timeout_seconds) {
@@ -413,14 +413,20 @@ class Stepper {
   }
 
   // A thread that stops while its next state is queued keeps that state as where it is, so
-  // that a redrive enters it.
-  void park_queued() {
-    for (auto& p : queue_) {
-      auto it = state_["threads"].find(p.tid);
-      if (it == state_["threads"].end() || it->contains("s")) continue;
-      (*it)["s"] = Json{{"state", p.state}, {"input", std::move(p.input)}};
+  // that a redrive enters it. Parks the queued entries of every thread, or of `only`.
+  void park_queued(const std::string* only = nullptr) {
+    auto& threads = state_["threads"];
+    for (auto p = queue_.begin(); p != queue_.end();) {
+      if (only && p->tid != *only) {
+        ++p;
+        continue;
+      }
+      auto it = threads.find(p->tid);
+      if (it != threads.end() && !it->contains("s")) {
+        (*it)["s"] = Json{{"state", p->state}, {"input", std::move(p->input)}};
+      }
+      p = queue_.erase(p);
     }
-    queue_.clear();
   }
 
   // Runs states until every thread waits or ends.
@@ -585,14 +591,17 @@ class Stepper {
 
   // Leaves state `s` with `output` and moves on.
   void exit_state(const State& s, Json output, const std::string& next) {
-    if (text(output).size() > kMaxPayloadBytes) {
+    std::string output_text = text(output);
+    if (output_text.size() > kMaxPayloadBytes) {
       fail_thread({errors::kDataLimitExceeded,
                    "The state/task '" + s.name +
                        "' returned a result with a size exceeding the maximum number of bytes "
                        "service limit."});
       return;
     }
-    Json d{{"name", s.name}, {"output", text(output)}, {"outputDetails", {{"truncated", false}}}};
+    Json d{{"name", s.name},
+           {"output", std::move(output_text)},
+           {"outputDetails", {{"truncated", false}}}};
     if (!assigned_.empty()) {
       d["assignedVariables"] = assigned_;
       d["assignedVariablesDetails"] = {{"truncated", false}};
@@ -875,7 +884,6 @@ class Stepper {
     for (auto& [idx, ctid] : fan["children"].items()) {
       if (ctid != failed_child) others.emplace_back(std::stoll(idx), ctid.get<std::string>());
     }
-    park_thread_queue(others);
     for (const auto& [index, ctid] : others) {
       abort_thread(ctid);
       tid_ = parent;
@@ -884,23 +892,9 @@ class Stepper {
     tid_ = parent;
   }
 
-  // Queued entries of halted threads become where those threads are.
-  void park_thread_queue(const std::vector<std::pair<int64_t, std::string>>& threads) {
-    std::set<std::string> ids;
-    for (const auto& t : threads) ids.insert(t.second);
-    for (auto it = queue_.begin(); it != queue_.end();) {
-      if (ids.count(it->tid) && state_["threads"].contains(it->tid) &&
-          !state_["threads"][it->tid].contains("s")) {
-        state_["threads"][it->tid]["s"] = Json{{"state", it->state}, {"input", it->input}};
-        it = queue_.erase(it);
-      } else {
-        ++it;
-      }
-    }
-  }
-
   // Closes every wait of thread `tid` and of its descendants and marks them halted.
   void abort_thread(const std::string& tid) {
+    park_queued(&tid);
     tid_ = tid;
     Json& t = thread();
     t["halted"] = true;
@@ -914,12 +908,10 @@ class Stepper {
     }
     if (f.contains("fan")) {
       f["fan"]["halted"] = true;
-      std::vector<std::pair<int64_t, std::string>> kids;
-      for (auto& [idx, ctid] : f["fan"]["children"].items()) {
-        kids.emplace_back(std::stoll(idx), ctid.get<std::string>());
-      }
-      park_thread_queue(kids);
-      for (const auto& k : kids) abort_thread(k.second);
+      std::vector<std::string> kids;
+      for (auto& [idx, ctid] : f["fan"]["children"].items())
+        kids.push_back(ctid.get<std::string>());
+      for (const auto& k : kids) abort_thread(k);
     }
   }
 
@@ -1114,24 +1106,38 @@ class Stepper {
     Json values = asl::apply_template(*spec, scope);
     // Limits as AWS documents them: what one state assigns fits in 256 KiB, and all of an
     // execution's variables in 10 MiB.
+    Json texts = Json::object();
     size_t bytes = 0;
-    for (auto& [k, v] : values.items()) bytes += k.size() + text(v).size();
+    for (auto& [k, v] : values.items()) {
+      std::string t = text(v);
+      bytes += k.size() + t.size();
+      texts[k] = std::move(t);
+    }
     if (bytes > kMaxPayloadBytes) {
       throw StatesException(errors::kRuntime, "The variables assigned by the state (" +
                                                   std::to_string(bytes) +
                                                   " bytes) exceed the limit of 262144 bytes.");
     }
-    Json after = *vars();
-    for (auto& [k, v] : pending_vars_.items()) after[k] = v;
-    for (auto& [k, v] : values.items()) after[k] = v;
-    if (size_t total = text(after).size(); total > kMaxVariableBytes) {
+    // The variables after this state: those held now, less what it replaces, plus what it
+    // and an earlier Assign of the same state (a Choice rule's) assign. A name in both is
+    // counted twice, which errs on the safe side.
+    const Json& held = *vars();
+    size_t total = text(held).size() + bytes;
+    for (auto& [k, t] : assigned_.items())
+      total += k.size() + t.get_ref<const std::string&>().size();
+    for (auto& [k, v] : values.items()) {
+      if (auto it = held.find(k); it != held.end()) {
+        total -= std::min(total, k.size() + text(*it).size());
+      }
+    }
+    if (total > kMaxVariableBytes) {
       throw StatesException(errors::kRuntime, "The execution's variables (" +
                                                   std::to_string(total) +
                                                   " bytes) would exceed the limit of 10485760 "
                                                   "bytes.");
     }
     for (auto& [k, v] : values.items()) {
-      assigned_[k] = text(v);
+      assigned_[k] = std::move(texts[k]);
       pending_vars_[k] = std::move(v);
     }
   }
