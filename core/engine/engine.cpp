@@ -251,6 +251,7 @@ void Engine::after_commit(const store::ExecutionWrite& write) {
   for (auto* l : listeners_) {
     for (const auto& a : write.activity_tasks_add) l->on_activity_task_queued(a.activity_arn);
     for (const auto& o : write.outbox_add) l->on_outbox(o);
+    for (const auto& key : write.outbox_remove) l->on_outbox_removed(exec.id, key);
     if (exec.status != "RUNNING") l->on_execution_closed(exec);
   }
 }

@@ -41,6 +41,9 @@ class EngineListener {
   virtual ~EngineListener() = default;
   virtual void on_activity_task_queued(const std::string& /*activity_arn*/) {}
   virtual void on_outbox(const store::OutboxRecord& /*record*/) {}
+  // An outbox entry left the outbox (its task finished, failed, timed out or was abandoned);
+  // a runner still working on it should stop.
+  virtual void on_outbox_removed(int64_t /*execution_id*/, const std::string& /*key*/) {}
   virtual void on_execution_closed(const store::ExecutionRecord& /*execution*/) {}
 };
 

@@ -17,6 +17,7 @@ struct EngineEvent {
     kTaskHeartbeat,    // SendTaskHeartbeat: moves the heartbeat timer, writes no event
     kActivityStarted,  // a worker took the task with GetActivityTask; `worker_name`
     kHttpResponse,     // the HTTP task's call returned; `payload` (see below)
+    kSqlResult,        // a SQL task's Data API call returned; `payload` (see below)
     kTimerFired,       // timer `timer_tag` came due
     kStop,             // StopExecution; `error` holds the user's error and cause
     kRedrive,          // RedriveExecution of a FAILED/TIMED_OUT/ABORTED execution
@@ -30,6 +31,7 @@ struct EngineEvent {
   std::string client_token;  // kRedrive: RedriveExecution's clientToken, kept with the execution
   // kHttpResponse: {"StatusCode", "StatusText", "Headers", "ResponseBody"} on a reply, or
   // {"SocketError": "..."} when the call failed on the network.
+  // kSqlResult: {"Output": the call's response} or {"Error": name, "Cause": text}.
   Json payload;
 
   static EngineEvent timer(std::string tag) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <optional>
@@ -41,11 +42,28 @@ bool ends_with(std::string_view s, std::string_view p) {
 
 // What a Task's Resource names, as the history shows it.
 struct ResourceInfo {
-  enum class Kind { kActivity, kHttp, kUnsupported } kind = Kind::kUnsupported;
+  enum class Kind { kActivity, kHttp, kSql, kUnsupported } kind = Kind::kUnsupported;
   std::string resource_type;  // "http", "sqs" ...; empty for activities
   std::string resource;       // "invoke.waitForTaskToken"; the whole ARN for activities
   bool wait_for_token = false;
+  std::string sql_action;  // kSql: the Redshift Data API operation, e.g. "ExecuteStatement"
+  bool sync = false;       // kSql: `.sync`, the step ends when the statement does
 };
+
+// The Redshift Data API operations a Task may name, in the aws-sdk integration's camelCase.
+std::string redshift_data_action(const std::string& api) {
+  static const char* const kActions[] = {"executeStatement",  "batchExecuteStatement",
+                                         "describeStatement", "getStatementResult",
+                                         "cancelStatement",   "listStatements"};
+  for (const char* a : kActions) {
+    if (api == a) {
+      std::string pascal = a;
+      pascal[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(pascal[0])));
+      return pascal;
+    }
+  }
+  return "";
+}
 
 ResourceInfo parse_resource(const std::string& arn) {
   ResourceInfo info;
@@ -69,6 +87,18 @@ ResourceInfo parse_resource(const std::string& arn) {
         (info.resource == "invoke" || info.resource == "invoke.waitForTaskToken")) {
       info.kind = ResourceInfo::Kind::kHttp;
     }
+    // aws-sdk:redshiftdata:<api>[.waitForTaskToken] as on AWS, and stepd's synchronous SQL step
+    // redshift-data:(batch)executeStatement.sync.
+    std::string api = info.resource;
+    if (info.wait_for_token) api.resize(api.size() - std::strlen(".waitForTaskToken"));
+    if (info.resource_type == "aws-sdk" && starts_with(api, "redshiftdata:")) {
+      info.sql_action = redshift_data_action(api.substr(std::strlen("redshiftdata:")));
+    } else if (info.resource_type == "redshift-data" && !info.wait_for_token &&
+               (api == "executeStatement.sync" || api == "batchExecuteStatement.sync")) {
+      info.sql_action = redshift_data_action(api.substr(0, api.size() - 5));
+      info.sync = true;
+    }
+    if (!info.sql_action.empty()) info.kind = ResourceInfo::Kind::kSql;
     return info;
   }
   info.resource = arn;
@@ -178,6 +208,9 @@ class Stepper {
         case EngineEvent::Kind::kHttpResponse:
           on_http_response(ev.task_seq, ev.payload);
           break;
+        case EngineEvent::Kind::kSqlResult:
+          on_sql_result(ev.task_seq, ev.payload);
+          break;
         case EngineEvent::Kind::kStart:
         case EngineEvent::Kind::kRedrive:
           break;
@@ -275,6 +308,17 @@ class Stepper {
   void close(const std::string& status) {
     exec_.status = status;
     exec_.stop_ms = ctx_.now_ms;
+    // clear_outbox drops every entry; naming the SQL ones also has their statements cancelled.
+    if (state_.contains("tasks")) {
+      for (auto& [seq, tid] : state_["tasks"].items()) {
+        auto th = state_["threads"].find(tid.get<std::string>());
+        if (th == state_["threads"].end() || !th->contains("s")) continue;
+        const Json& f = (*th)["s"];
+        if (f.contains("task") && f["task"].value("kind", "") == "sql") {
+          write_.outbox_remove.push_back("sql:" + seq);
+        }
+      }
+    }
     state_.erase("timers");
     state_.erase("tasks");
     write_.clear_all_timers = true;
@@ -1376,6 +1420,31 @@ class Stepper {
         write_.outbox_add.push_back(std::move(out));
         return;
       }
+      case ResourceInfo::Kind::kSql: {
+        task["kind"] = "sql";
+        frame()["task"] = task;
+        emit_task_scheduled(res, params, timeout, heartbeat);
+        if (!params.is_object()) {
+          throw StatesException(errors::kRuntime, "The parameters of the " + res.resource_type +
+                                                      ":" + res.resource +
+                                                      " task must be a JSON object.");
+        }
+        emit("TaskStarted", Json{{"resourceType", res.resource_type}, {"resource", res.resource}});
+        start_task_timers(seq, timeout, heartbeat);
+        // What the SQL runner (core/tasks) needs; the statement itself is recorded by the
+        // Redshift Data API emulation when it starts.
+        Json call{
+            {"task_seq", seq}, {"action", res.sql_action}, {"sync", res.sync}, {"request", params}};
+        if (timeout) call["timeout_s"] = *timeout;
+        store::OutboxRecord out;
+        out.execution_id = exec_.id;
+        out.key = "sql:" + std::to_string(seq);
+        out.kind = "sql";
+        out.payload = call.dump();
+        out.created_ms = ctx_.now_ms;
+        write_.outbox_add.push_back(std::move(out));
+        return;
+      }
       case ResourceInfo::Kind::kUnsupported: {
         task["kind"] = "unsupported";
         frame()["task"] = task;
@@ -1383,8 +1452,10 @@ class Stepper {
         StatesError err{"States.Runtime",
                         "The resource '" + s.resource +
                             "' is not supported by stepd. Supported task resources: activities "
-                            "(arn:aws:states:REGION:ACCOUNT:activity:NAME) and "
-                            "arn:aws:states:::http:invoke[.waitForTaskToken]."};
+                            "(arn:aws:states:REGION:ACCOUNT:activity:NAME), "
+                            "arn:aws:states:::http:invoke[.waitForTaskToken], "
+                            "arn:aws:states:::aws-sdk:redshiftdata:ACTION[.waitForTaskToken] and "
+                            "arn:aws:states:::redshift-data:(batch)executeStatement.sync."};
         Json fd{{"resourceType", res.resource_type},
                 {"resource", res.resource},
                 {"error", err.error},
@@ -1501,12 +1572,17 @@ class Stepper {
         std::remove_if(queued.begin(), queued.end(),
                        [&](const store::ActivityTaskRecord& a) { return a.task_seq == seq; }),
         queued.end());
-    auto& calls = write_.outbox_add;
-    calls.erase(std::remove_if(calls.begin(), calls.end(),
-                               [&](const store::OutboxRecord& o) { return o.key == "http:" + s; }),
-                calls.end());
-    if (task.value("kind", "") == "activity") write_.activity_task_seqs_remove.push_back(seq);
-    if (task.value("kind", "") == "http") write_.outbox_remove.push_back("http:" + s);
+    std::string kind = task.value("kind", "");
+    if (kind == "activity") write_.activity_task_seqs_remove.push_back(seq);
+    if (kind == "http" || kind == "sql") {
+      // Removing a SQL step's entry also tells the SQL runner to cancel its statement.
+      std::string key = kind + ":" + s;
+      auto& calls = write_.outbox_add;
+      calls.erase(std::remove_if(calls.begin(), calls.end(),
+                                 [&](const store::OutboxRecord& o) { return o.key == key; }),
+                  calls.end());
+      write_.outbox_remove.push_back(key);
+    }
   }
 
   bool is_activity(const Json& task) { return task.value("kind", "") == "activity"; }
@@ -1643,6 +1719,31 @@ class Stepper {
       return;
     }
     on_task_succeeded(seq, text(result));
+  }
+
+  // The Redshift Data API call of a SQL task came back: {"Output": response} or
+  // {"Error": name, "Cause": text}.
+  void on_sql_result(int64_t seq, const Json& payload) {
+    Json* task = open_task(seq);
+    const State* s = current_state();
+    if (!task || !s || task->value("kind", "") != "sql" || task->value("submitted", false)) {
+      return;
+    }
+    if (payload.contains("Error")) {
+      on_task_failed(seq, {payload.value("Error", ""), payload.value("Cause", "")});
+      return;
+    }
+    Json output = payload.contains("Output") ? payload["Output"] : Json::object();
+    if ((*task)["wait_for_token"].get<bool>()) {
+      (*task)["submitted"] = true;
+      write_.outbox_remove.push_back("sql:" + std::to_string(seq));
+      emit("TaskSubmitted", Json{{"resourceType", (*task)["resource_type"]},
+                                 {"resource", (*task)["resource"]},
+                                 {"output", text(output)},
+                                 {"outputDetails", {{"truncated", false}}}});
+      return;
+    }
+    on_task_succeeded(seq, text(output));
   }
 
   // ---- Retry and Catch

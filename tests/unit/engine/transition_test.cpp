@@ -361,6 +361,147 @@ TEST_F(TransitionTest, HttpInvokeNon2xxFailsWithStatusCodeError) {
   EXPECT_EQ(exec_.error, "States.Http.StatusCode.503");
 }
 
+// ---- SQL tasks: the engine asks for the Data API call in the outbox and takes its answer back
+
+EngineEvent sql_result(int64_t seq, Json payload) {
+  EngineEvent e;
+  e.kind = EngineEvent::Kind::kSqlResult;
+  e.task_seq = seq;
+  e.payload = std::move(payload);
+  return e;
+}
+
+TEST_F(TransitionTest, SyncSqlStepAsksForItsStatementAndCompletesWithTheResult) {
+  start(R"({"StartAt":"Q","States":{"Q":{"Type":"Task",
+    "Resource":"arn:aws:states:::redshift-data:executeStatement.sync","TimeoutSeconds":30,
+    "Parameters":{"ClusterIdentifier":"wh","Database":"dev","Sql":"SELECT :id",
+                  "Parameters":[{"name":"id","value.$":"$.id"}]},
+    "ResultSelector":{"rows.$":"$.ResultRows"},"End":true}}})",
+        R"({"id":"7"})");
+  ASSERT_EQ(last_.outbox_add.size(), 1u);
+  EXPECT_EQ(last_.outbox_add[0].key, "sql:1");
+  EXPECT_EQ(last_.outbox_add[0].kind, "sql");
+  Json call = Json::parse(last_.outbox_add[0].payload);
+  EXPECT_EQ(call["action"], "ExecuteStatement");
+  EXPECT_EQ(call["sync"], true);
+  EXPECT_EQ(call["timeout_s"], 30);
+  EXPECT_EQ(call["request"]["Parameters"][0]["value"], "7");
+  ASSERT_NE(timer_set("task-timeout:1"), nullptr);
+  EXPECT_EQ(types().back(), "TaskStarted");
+  ASSERT_TRUE(feed(sql_result(1, Json{{"Output", {{"Status", "FINISHED"}, {"ResultRows", 1}}}})));
+  EXPECT_EQ(exec_.status, "SUCCEEDED");
+  EXPECT_EQ(output(), Json::parse(R"({"rows":1})"));
+  // The finished task's entry leaves the outbox (and with it, the runner's interest).
+  EXPECT_EQ(last_.outbox_remove, std::vector<std::string>{"sql:1"});
+}
+
+TEST_F(TransitionTest, AwsSdkRedshiftDataResourcesMapToDataApiActions) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"aws-sdk:redshiftdata:executeStatement", "ExecuteStatement"},
+      {"aws-sdk:redshiftdata:batchExecuteStatement", "BatchExecuteStatement"},
+      {"aws-sdk:redshiftdata:describeStatement", "DescribeStatement"},
+      {"aws-sdk:redshiftdata:getStatementResult", "GetStatementResult"},
+      {"aws-sdk:redshiftdata:cancelStatement", "CancelStatement"},
+      {"aws-sdk:redshiftdata:listStatements", "ListStatements"},
+      {"redshift-data:batchExecuteStatement.sync", "BatchExecuteStatement"}};
+  for (const auto& [resource, action] : cases) {
+    start(std::string(
+              R"({"StartAt":"Q","States":{"Q":{"Type":"Task","Resource":"arn:aws:states:::)") +
+          resource + R"(","Parameters":{"Id":"x"},"End":true}}})");
+    ASSERT_EQ(last_.outbox_add.size(), 1u) << resource;
+    Json call = Json::parse(last_.outbox_add[0].payload);
+    EXPECT_EQ(call["action"], action) << resource;
+    EXPECT_EQ(call["sync"], std::string(resource).ends_with(".sync")) << resource;
+  }
+  // Not a Data API operation, and .sync is not offered for it: the task fails, naming it.
+  for (const char* resource :
+       {"aws-sdk:redshiftdata:dropTable", "redshift-data:describeStatement.sync"}) {
+    start(std::string(
+              R"({"StartAt":"Q","States":{"Q":{"Type":"Task","Resource":"arn:aws:states:::)") +
+          resource + R"(","End":true}}})");
+    EXPECT_EQ(exec_.status, "FAILED") << resource;
+    EXPECT_TRUE(last_.outbox_add.empty());
+  }
+}
+
+TEST_F(TransitionTest, SqlFailureIsRetriedThenCaught) {
+  start(R"({"StartAt":"Q","States":{"Q":{"Type":"Task",
+    "Resource":"arn:aws:states:::redshift-data:executeStatement.sync",
+    "Parameters":{"ClusterIdentifier":"wh","Database":"dev","Sql":"SELECT 1"},
+    "Retry":[{"ErrorEquals":["RedshiftData.DatabaseConnectionException"],"IntervalSeconds":1}],
+    "Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.err","Next":"Failed"}],"End":true},
+    "Failed":{"Type":"Pass","End":true}}})");
+  ASSERT_TRUE(feed(sql_result(1, Json{{"Error", "RedshiftData.DatabaseConnectionException"},
+                                      {"Cause", "server closed the connection"}})));
+  ASSERT_NE(timer_set("retry"), nullptr);
+  now_ += 1000;
+  ASSERT_TRUE(fire("retry"));
+  ASSERT_EQ(last_.outbox_add.size(), 1u);
+  EXPECT_EQ(last_.outbox_add[0].key, "sql:2");
+  ASSERT_TRUE(
+      feed(sql_result(2, Json{{"Error", "RedshiftData.ExecuteStatementException"},
+                              {"Cause", "relation \"t\" does not exist (SQLSTATE 42P01)"}})));
+  EXPECT_EQ(exec_.status, "SUCCEEDED");
+  EXPECT_EQ(output()["err"]["Error"], "RedshiftData.ExecuteStatementException");
+  // A late answer for the first attempt changes nothing.
+  EXPECT_FALSE(feed(sql_result(1, Json{{"Output", Json::object()}})));
+}
+
+TEST_F(TransitionTest, StoppingOrTimingOutASqlStepNamesItsStatementForCancellation) {
+  const std::string def = R"({"StartAt":"Q","States":{"Q":{"Type":"Task",
+    "Resource":"arn:aws:states:::redshift-data:executeStatement.sync","TimeoutSeconds":5,
+    "Parameters":{"ClusterIdentifier":"wh","Database":"dev","Sql":"SELECT pg_sleep(9) AS s"},
+    "End" : true
+}
+}
+})";
+  start(def);
+  EngineEvent stop;
+  stop.kind = EngineEvent::Kind::kStop;
+  ASSERT_TRUE(feed(stop));
+  EXPECT_EQ(exec_.status, "ABORTED");
+  EXPECT_TRUE(last_.clear_outbox);
+  EXPECT_EQ(last_.outbox_remove, std::vector<std::string>{"sql:1"});
+
+  start(def);
+  now_ += 5000;
+  ASSERT_TRUE(fire("task-timeout:1"));
+  EXPECT_EQ(exec_.error, "States.Timeout");
+  EXPECT_NE(std::find(last_.outbox_remove.begin(), last_.outbox_remove.end(), "sql:1"),
+            last_.outbox_remove.end());
+}
+
+TEST_F(TransitionTest, AFailingBranchCancelsTheSqlStepOfItsSibling) {
+  start(R"({"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,
+    "Catch":[{"ErrorEquals":["States.ALL"],"Next":"W"}],
+    "Branches":[
+      {"StartAt":"Q","States":{"Q":{"Type":"Task",
+         "Resource":"arn:aws:states:::redshift-data:executeStatement.sync",
+         "Parameters":{"ClusterIdentifier":"wh","Database":"dev","Sql":"SELECT 1"},"End":true}}},
+      {"StartAt":"H","States":{"H":{"Type":"Task","Resource":")" +
+        std::string(kActivity) + R"(","End":true}}}]},
+    "W":{"Type":"Wait","Seconds":1000,"End":true}}})");
+  ASSERT_EQ(last_.outbox_add.size(), 1u);
+  ASSERT_TRUE(fail(2, "Boom"));
+  EXPECT_NE(std::find(last_.outbox_remove.begin(), last_.outbox_remove.end(), "sql:1"),
+            last_.outbox_remove.end());
+}
+
+TEST_F(TransitionTest, AwsSdkSqlCallWithTaskTokenWaitsAfterSubmission) {
+  start(R"({"StartAt":"Q","States":{"Q":{"Type":"Task",
+    "Resource":"arn:aws:states:::aws-sdk:redshiftdata:executeStatement.waitForTaskToken",
+    "Parameters":{"ClusterIdentifier":"wh","Database":"dev","Sql":"SELECT notify(:t) AS n",
+                  "Parameters":[{"name":"t","value.$":"$$.Task.Token"}]},"End":true
+}
+}
+})");
+  ASSERT_TRUE(feed(sql_result(1, Json{{"Output", {{"Id", "abc"}}}})));
+  EXPECT_EQ(types().back(), "TaskSubmitted");
+  EXPECT_EQ(exec_.status, "RUNNING");
+  ASSERT_TRUE(succeed(1, R"({"done":true})"));
+  EXPECT_EQ(output(), Json::parse(R"({"done":true})"));
+}
+
 TEST(RetryArithmetic, BackoffCapsAndJitter) {
   asl::Retrier r;
   r.interval_seconds = 3;
