@@ -110,6 +110,29 @@ void apply_max_body(Config& c, const std::string& v) {
 void apply_migrations_dir(Config& c, const std::string& v) {
   c.migrations_dir = v;
 }
+void apply_scripts_dir(Config& c, const std::string& v) {
+  c.scripts_dir = v;
+}
+
+// `sql_targets` is an object, so it has no flag or environment variable; the module that uses
+// it checks it, and relative file names are made relative to the config file.
+void apply_sql_targets(Config& c, const Json& value, const fs::path& base,
+                       const std::string& path) {
+  try {
+    c.sql_targets = sql::parse_sql_targets(value);
+  } catch (const sql::SqlConfigError& e) {
+    throw ConfigError("config file '" + path + "': " + e.what());
+  }
+  auto rebase = [&](std::string& file) {
+    if (!file.empty() && fs::path(file).is_relative() && !base.empty()) {
+      file = (base / file).lexically_normal().string();
+    }
+  };
+  for (auto& [name, target] : c.sql_targets) {
+    rebase(target.path);
+    if (target.password_file) rebase(*target.password_file);
+  }
+}
 
 const Setting kSettings[] = {
     {"listen", "--listen", "STEPD_LISTEN", false, false, apply_listen, "HOST:PORT",
@@ -133,6 +156,8 @@ const Setting kSettings[] = {
     {"migrations_dir", "--migrations-dir", "STEPD_MIGRATIONS_DIR", false, true,
      apply_migrations_dir, "DIR",
      "folder of the SQLite schema files (default: found next to stepd)"},
+    {"scripts_dir", "--scripts-dir", "STEPD_SCRIPTS_DIR", false, true, apply_scripts_dir, "DIR",
+     "folder that SqlFile names in SQL steps are looked up in (default: none, SqlFile refused)"},
 };
 
 void apply(const Setting& s, Config& c, const std::string& value, const std::string& source) {
@@ -155,6 +180,10 @@ void apply_file(Config& c, const std::string& path, const FileReader& reader) {
   if (!doc.is_object()) throw ConfigError("config file '" + path + "' must hold a JSON object");
   fs::path base = fs::path(path).parent_path();
   for (auto it = doc.begin(); it != doc.end(); ++it) {
+    if (it.key() == "sql_targets") {
+      apply_sql_targets(c, it.value(), base, path);
+      continue;
+    }
     const Setting* s = nullptr;
     for (const auto& candidate : kSettings) {
       if (it.key() == candidate.key) s = &candidate;
@@ -275,7 +304,8 @@ std::string usage() {
   };
   row("--config FILE", "STEPD_CONFIG",
       "JSON file of settings: listen, data_dir, region, account, log_level, http_threads,\n"
-      "      activity_poll_seconds, history_limit, max_body_bytes, migrations_dir");
+      "      activity_poll_seconds, history_limit, max_body_bytes, migrations_dir, scripts_dir,\n"
+      "      and sql_targets (the databases SQL steps run on; see the README)");
   for (const auto& s : kSettings) {
     std::string flag = std::string(s.flag) + " " + s.metavar;
     row(flag, s.env, s.help);

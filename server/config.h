@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "core/sql/sql_target.h"
+
 namespace stepd::server {
 
 struct Config {
@@ -26,6 +28,10 @@ struct Config {
   int64_t history_limit = 25000;
   int64_t max_body_bytes = 3 * 1024 * 1024;
   std::string migrations_dir;  // "" = find it (see resolve_migrations_dir)
+  std::string scripts_dir;     // where SqlFile names are looked up; "" = SqlFile refused
+  // Databases SQL steps run on; only from the config file (it holds no passwords, only where
+  // to read them). Relative sqlite paths and password files are taken from the file's folder.
+  sql::SqlTargets sql_targets;
 
   bool help = false;
   bool version = false;

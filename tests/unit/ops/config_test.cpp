@@ -120,6 +120,29 @@ TEST(ConfigTest, BadValuesSayWhatAndWhere) {
   EXPECT_NE(file_error(wrong_type).find("http_threads"), std::string::npos);
 }
 
+TEST(ConfigTest, SqlTargetsAndScriptsComeFromTheFile) {
+  Config c =
+      load_config({"--config", "/etc/stepd/stepd.json"}, {}, files({{"/etc/stepd/stepd.json", R"({
+    "scripts_dir": "sql",
+    "sql_targets": {
+      "demo": {"kind": "sqlite", "path": "demo.db"},
+      "wh": {"conninfo": "host=db.internal port=5439 dbname=dev", "user": "etl",
+             "password_file": "secrets/wh", "dialect": "redshift", "max_connections": 4}}})"}}));
+  EXPECT_EQ(c.scripts_dir, "/etc/stepd/sql");
+  ASSERT_EQ(c.sql_targets.size(), 2u);
+  EXPECT_EQ(c.sql_targets.at("demo").kind, sql::TargetKind::kSqlite);
+  EXPECT_EQ(c.sql_targets.at("demo").path, "/etc/stepd/demo.db");
+  EXPECT_EQ(c.sql_targets.at("wh").password_file, "/etc/stepd/secrets/wh");
+  EXPECT_EQ(c.sql_targets.at("wh").max_connections, 4);
+  // A mistake in a target is a configuration error naming the file and the target.
+  std::string err = error_of({"--config", "c.json"}, {},
+                             files({{"c.json", R"({"sql_targets":{"wh":{"conninfo":"host=x",
+                                                    "password":"inline"}}})"}}));
+  EXPECT_NE(err.find("c.json"), std::string::npos) << err;
+  EXPECT_NE(err.find("wh"), std::string::npos) << err;
+  EXPECT_EQ(err.find("inline"), std::string::npos) << "a password is never echoed: " << err;
+}
+
 TEST(ConfigTest, UsageMentionsEveryFlagAndVariable) {
   std::string u = usage();
   for (const char* s : {"--listen", "--data-dir", "--config", "--log-level", "--region",
