@@ -533,8 +533,8 @@ void RedshiftDataService::run_sync(const std::string& action, const Json& reques
       [reply](const store::SqlStatementRecord&, std::exception_ptr error) {
         if (error) reply(Json(), ApiError(kInternal, "the statement could not be recorded"));
       },
-      [this, reply, include_result, max_output_bytes](const store::SqlStatementRecord& r,
-                                                      const SqlOutcome& outcome) {
+      [reply, include_result, max_output_bytes](const store::SqlStatementRecord& r,
+                                                const SqlOutcome& outcome) {
         if (r.status == "ABORTED") {
           reply(Json(),
                 ApiError("StatementAborted", "statement " + r.id + " was cancelled: " + r.error));
@@ -549,7 +549,8 @@ void RedshiftDataService::run_sync(const std::string& action, const Json& reques
           reply(Json(), ApiError(code, r.error));
           return;
         }
-        Json response = describe(r.id);
+        // From the record in hand: the completion must not need the service (see the header).
+        Json response = describe_record(r);
         if (include_result) {
           Json columns = Json::array();
           Json records = Json::array();
@@ -593,6 +594,10 @@ Json RedshiftDataService::describe(const std::string& id) const {
     if (static_cast<size_t>(sub) > subs.size()) throw not_found(id);
     return subs[sub - 1];
   }
+  return describe_record(r);
+}
+
+Json RedshiftDataService::describe_record(const store::SqlStatementRecord& r) {
   Json out = Json::object();
   if (!r.cluster_identifier.empty()) out["ClusterIdentifier"] = r.cluster_identifier;
   out["CreatedAt"] = timestamp(r.created_ms);

@@ -17,6 +17,10 @@
 // a statement. Replies run on the store's writer thread (after a write became durable), or on
 // the calling thread for validation errors and reads. Executors' callbacks only hand work to
 // the store and never wait.
+//
+// Lifetime: store and executor callbacks hold on to the service until they ran. Shut down in
+// this order: the executors (shutdown()), then the store (its destructor drains the writer),
+// then the service.
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -107,6 +111,7 @@ class RedshiftDataService {
   void request_cancel(const std::string& id);
 
   Json describe(const std::string& id) const;
+  static Json describe_record(const store::SqlStatementRecord& r);
   Json get_result(const Json& request) const;
   Json cancel(const Json& request);
   Json list(const Json& request) const;

@@ -72,10 +72,11 @@ class RedshiftDataTest : public ::testing::Test {
         ids_, options);
   }
   void close() {
+    // The order the service asks for (see redshift_data.h).
     if (executor_) executor_->shutdown();
+    store_.reset();  // drains the writer, so every reply has been given
     service_.reset();
     executor_.reset();
-    store_.reset();  // drains the writer, so every reply has been given
   }
   void reopen(RedshiftDataService::Options options = {}) {
     close();
