@@ -36,7 +36,7 @@
 
 namespace stepd::sql {
 
-struct SqlStatement {
+struct ScriptStatement {
   std::string text;   // without surrounding whitespace, leading comments or the semicolon
   int line = 1;       // 1-based line of the statement's first token
   size_t offset = 0;  // byte offset of the statement's first token in the script
@@ -51,6 +51,6 @@ class SqlScriptError : public std::runtime_error {
   int line_;
 };
 
-std::vector<SqlStatement> split_statements(std::string_view script);
+std::vector<ScriptStatement> split_statements(std::string_view script);
 
 }  // namespace stepd::sql

@@ -98,4 +98,44 @@ struct OutboxRecord {
   int64_t created_ms = 0;
 };
 
+// A statement of the Redshift Data API emulation (core/sql/redshift_data.h): one
+// ExecuteStatement or BatchExecuteStatement, or the SQL of a SQL step. Written again at each
+// status change, so that DescribeStatement and GetStatementResult survive a restart.
+struct SqlStatementRecord {
+  std::string id;                    // uuid; a batch's sub-statements are "<id>:1", "<id>:2" ...
+  std::string status = "SUBMITTED";  // SUBMITTED PICKED STARTED FINISHED FAILED ABORTED
+  std::string target;                // name of the sql_targets entry it runs on
+  // As the request gave them ("" when not given).
+  std::string cluster_identifier;
+  std::string workgroup_name;
+  std::string secret_arn;
+  std::string database;
+  std::string db_user;
+  std::string statement_name;
+  // The SQL text; for a batch (is_batch) a JSON array of the statements' texts.
+  std::string query_string;
+  bool is_batch = false;
+  std::string query_parameters;  // JSON text of the request's Parameters; "" when none
+  int64_t created_ms = 0;
+  int64_t updated_ms = 0;
+  int64_t duration_ns = -1;  // -1 until it ends
+  std::string error;         // "" unless FAILED or ABORTED
+  bool has_result_set = false;
+  int64_t result_rows = -1;
+  int64_t result_size = 0;
+  int64_t redshift_pid = 0;
+  // Batches: JSON array of SubStatementData objects (Id "<id>:<n>", Status, QueryString,
+  // Duration, Error, HasResultSet, ResultRows, ResultSize, RedshiftQueryId, CreatedAt,
+  // UpdatedAt); "" for a single statement.
+  std::string sub_statements;
+  // JSON array with one {"ColumnMetadata": [...], "Records": [...]} per statement that ran
+  // (a single statement has one). "" until it ends. Large: get_sql_statement() leaves it out;
+  // read it with get_sql_statement_result().
+  std::string result;
+  // The Step Functions task that owns it; 0 when it came through the API or aws-sdk.
+  int64_t execution_id = 0;
+  int64_t task_seq = 0;
+  std::string client_token;
+};
+
 }  // namespace stepd::store

@@ -332,6 +332,76 @@ ActivityTaskRecord read_activity_task(const Query& q) {
   return t;
 }
 
+// --- statements of the Redshift Data API emulation
+
+// Every column but `result`, which only GetStatementResult needs; `seq` comes last for cursors.
+constexpr const char* kSqlStatementColumns =
+    "id, status, target, cluster_identifier, workgroup_name, secret_arn, database_name, db_user, "
+    "statement_name, query_string, is_batch, query_parameters, created_ms, updated_ms, "
+    "duration_ns, error, has_result_set, result_rows, result_size, redshift_pid, "
+    "sub_statements, execution_id, task_seq, client_token, seq";
+
+SqlStatementRecord read_sql_statement(const Query& q) {
+  SqlStatementRecord r;
+  r.id = q.text(0);
+  r.status = q.text(1);
+  r.target = q.text(2);
+  r.cluster_identifier = q.text(3);
+  r.workgroup_name = q.text(4);
+  r.secret_arn = q.text(5);
+  r.database = q.text(6);
+  r.db_user = q.text(7);
+  r.statement_name = q.text(8);
+  r.query_string = q.text(9);
+  r.is_batch = q.int64(10) != 0;
+  r.query_parameters = q.text(11);
+  r.created_ms = q.int64(12);
+  r.updated_ms = q.int64(13);
+  r.duration_ns = q.int64(14);
+  r.error = q.text(15);
+  r.has_result_set = q.int64(16) != 0;
+  r.result_rows = q.int64(17);
+  r.result_size = q.int64(18);
+  r.redshift_pid = q.int64(19);
+  r.sub_statements = q.text(20);
+  r.execution_id = q.int64(21);
+  r.task_seq = q.int64(22);
+  r.client_token = q.text(23);
+  return r;
+}
+
+// An upsert keyed by id: the row keeps its seq (its place in ListStatements) across updates.
+void put_sql_statement_row(Connection& db, const SqlStatementRecord& r) {
+  db.query(
+        "INSERT INTO sql_statements (id, status, target, cluster_identifier, workgroup_name, "
+        "secret_arn, database_name, db_user, statement_name, query_string, is_batch, "
+        "query_parameters, created_ms, updated_ms, duration_ns, error, has_result_set, "
+        "result_rows, result_size, redshift_pid, sub_statements, result, execution_id, "
+        "task_seq, client_token) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (id) DO UPDATE SET status = excluded.status, target = excluded.target, "
+        "cluster_identifier = excluded.cluster_identifier, "
+        "workgroup_name = excluded.workgroup_name, secret_arn = excluded.secret_arn, "
+        "database_name = excluded.database_name, db_user = excluded.db_user, "
+        "statement_name = excluded.statement_name, query_string = excluded.query_string, "
+        "is_batch = excluded.is_batch, query_parameters = excluded.query_parameters, "
+        "created_ms = excluded.created_ms, updated_ms = excluded.updated_ms, "
+        "duration_ns = excluded.duration_ns, error = excluded.error, "
+        "has_result_set = excluded.has_result_set, result_rows = excluded.result_rows, "
+        "result_size = excluded.result_size, redshift_pid = excluded.redshift_pid, "
+        "sub_statements = excluded.sub_statements, result = excluded.result, "
+        "execution_id = excluded.execution_id, task_seq = excluded.task_seq, "
+        "client_token = excluded.client_token")
+      .bind_all(r.id, r.status, r.target, r.cluster_identifier, r.workgroup_name, r.secret_arn,
+                r.database, r.db_user, r.statement_name, r.query_string,
+                static_cast<int64_t>(r.is_batch ? 1 : 0), r.query_parameters, r.created_ms,
+                r.updated_ms, r.duration_ns, r.error,
+                static_cast<int64_t>(r.has_result_set ? 1 : 0), r.result_rows, r.result_size,
+                r.redshift_pid, r.sub_statements, r.result, r.execution_id, r.task_seq,
+                r.client_token)
+      .run();
+}
+
 // --- migrations
 
 struct MigrationFile {
@@ -478,6 +548,27 @@ class SqliteStore::ExecutionJob final : public Job {
   ExecutionWrite write_;
   Done done_;
   WriteOutcome outcome_;
+};
+
+class SqliteStore::SqlStatementJob final : public Job {
+ public:
+  SqlStatementJob(SqlStatementRecord record, SqlStatementDone done)
+      : Job(false), record_(std::move(record)), done_(std::move(done)) {}
+  bool is_write() const override { return true; }
+  void apply(Connection& db) override { put_sql_statement_row(db, record_); }
+  void finish(std::exception_ptr error) noexcept override {
+    try {
+      done_(std::move(error));
+    } catch (const std::exception& e) {
+      spdlog::error("store: a statement write callback threw: {}", e.what());
+    } catch (...) {
+      spdlog::error("store: a statement write callback threw");
+    }
+  }
+
+ private:
+  SqlStatementRecord record_;
+  SqlStatementDone done_;
 };
 
 template <typename R>
@@ -1104,6 +1195,102 @@ std::vector<int64_t> SqliteStore::running_execution_ids(int64_t after_id, int li
     ids.push_back(q.int64(0));
   }
   return ids;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statements of the Redshift Data API emulation
+
+void SqliteStore::put_sql_statement_async(SqlStatementRecord record, SqlStatementDone done) {
+  enqueue(std::make_unique<SqlStatementJob>(std::move(record), std::move(done)));
+}
+
+std::optional<SqlStatementRecord> SqliteStore::get_sql_statement(const std::string& id) {
+  static const std::string sql =
+      std::string("SELECT ") + kSqlStatementColumns + " FROM sql_statements WHERE id = ?";
+  ReadLease db = reader();
+  auto q = (*db).query(sql);
+  q.bind_all(id);
+  if (!q.step()) {
+    return std::nullopt;
+  }
+  return read_sql_statement(q);
+}
+
+std::optional<std::string> SqliteStore::get_sql_statement_result(const std::string& id) {
+  ReadLease db = reader();
+  auto q = (*db).query("SELECT result FROM sql_statements WHERE id = ?");
+  q.bind_all(id);
+  if (!q.step()) {
+    return std::nullopt;
+  }
+  return q.text(0);
+}
+
+std::vector<SqlStatementRecord> SqliteStore::list_sql_statements(const SqlStatementFilter& filter,
+                                                                 const Page& page,
+                                                                 std::string* next) {
+  std::string sql =
+      std::string("SELECT ") + kSqlStatementColumns + " FROM sql_statements WHERE seq < ?";
+  std::vector<std::string> values;
+  auto equal = [&](const char* column, const std::string& value) {
+    if (!value.empty()) {
+      sql += std::string(" AND ") + column + " = ?";
+      values.push_back(value);
+    }
+  };
+  equal("status", filter.status == "ALL" ? std::string() : filter.status);
+  equal("target", filter.target);
+  equal("cluster_identifier", filter.cluster_identifier);
+  equal("workgroup_name", filter.workgroup_name);
+  equal("database_name", filter.database);
+  // A byte-wise prefix test: LIKE would treat % and _ in names as wildcards.
+  if (!filter.statement_name_prefix.empty()) {
+    sql += " AND substr(statement_name, 1, ?) = ?";
+  }
+  sql += " ORDER BY seq DESC LIMIT ?";
+
+  const int limit = page_size(page);
+  const int64_t before = parse_id_cursor(page.after, std::numeric_limits<int64_t>::max());
+  ReadLease db = reader();
+  auto q = (*db).query(sql);
+  int index = 0;
+  q.bind(++index, before);
+  for (const std::string& value : values) {
+    q.bind(++index, value);
+  }
+  if (!filter.statement_name_prefix.empty()) {
+    q.bind(++index, static_cast<int64_t>(filter.statement_name_prefix.size()));
+    q.bind(++index, filter.statement_name_prefix);
+  }
+  q.bind(++index, limit + 1);
+  std::vector<SqlStatementRecord> rows;
+  int64_t last_seq = 0;
+  bool more = false;
+  while (q.step()) {
+    if (static_cast<int>(rows.size()) == limit) {
+      more = true;
+      break;
+    }
+    rows.push_back(read_sql_statement(q));
+    last_seq = q.int64(24);
+  }
+  if (next != nullptr) {
+    *next = more ? std::to_string(last_seq) : std::string();
+  }
+  return rows;
+}
+
+std::vector<SqlStatementRecord> SqliteStore::unfinished_sql_statements() {
+  static const std::string sql = std::string("SELECT ") + kSqlStatementColumns +
+                                 " FROM sql_statements WHERE status IN ('SUBMITTED', 'PICKED', "
+                                 "'STARTED') ORDER BY seq";
+  ReadLease db = reader();
+  auto q = (*db).query(sql);
+  std::vector<SqlStatementRecord> rows;
+  while (q.step()) {
+    rows.push_back(read_sql_statement(q));
+  }
+  return rows;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -98,6 +98,13 @@ class SqliteStore final : public Store {
   // duplicate history event id) arrive as the exception_ptr; the rest of the batch commits.
   void commit_async(ExecutionWrite write, Done done) override;
 
+  void put_sql_statement_async(SqlStatementRecord record, SqlStatementDone done) override;
+  std::optional<SqlStatementRecord> get_sql_statement(const std::string& id) override;
+  std::optional<std::string> get_sql_statement_result(const std::string& id) override;
+  std::vector<SqlStatementRecord> list_sql_statements(const SqlStatementFilter& filter,
+                                                      const Page& page, std::string* next) override;
+  std::vector<SqlStatementRecord> unfinished_sql_statements() override;
+
   // Strictly before due_ms, soonest first.
   std::vector<TimerRecord> timers_due_before(int64_t due_ms, int limit) override;
   // Oldest first.
@@ -106,6 +113,7 @@ class SqliteStore final : public Store {
  private:
   class Job;
   class ExecutionJob;
+  class SqlStatementJob;
   template <typename R>
   class CallJob;
   class ReadLease;

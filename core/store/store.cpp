@@ -17,4 +17,17 @@ WriteOutcome Store::commit(ExecutionWrite write) {
   return future.get();
 }
 
+void Store::put_sql_statement(SqlStatementRecord record) {
+  std::promise<void> promise;
+  auto future = promise.get_future();
+  put_sql_statement_async(std::move(record), [&promise](std::exception_ptr err) {
+    if (err) {
+      promise.set_exception(err);
+    } else {
+      promise.set_value();
+    }
+  });
+  future.get();
+}
+
 }  // namespace stepd::store

@@ -54,6 +54,16 @@ struct Page {
   int limit = 100;
 };
 
+// ListStatements. Empty members match everything.
+struct SqlStatementFilter {
+  std::string status;  // "" or "ALL" for every status
+  std::string statement_name_prefix;
+  std::string target;
+  std::string cluster_identifier;
+  std::string workgroup_name;
+  std::string database;
+};
+
 struct ExecutionFilter {
   std::string state_machine_arn;
   std::string status;   // "" for all
@@ -114,6 +124,24 @@ class Store {
   virtual void commit_async(ExecutionWrite write, Done done) = 0;
   // Blocking form of commit_async; rethrows store failures.
   WriteOutcome commit(ExecutionWrite write);
+
+  // --- statements of the Redshift Data API emulation
+  // Inserts or replaces the row with this id, through the same group commit as commit_async.
+  // done() runs on the writer thread once it is durable (or failed); keep it short.
+  using SqlStatementDone = std::function<void(std::exception_ptr)>;
+  virtual void put_sql_statement_async(SqlStatementRecord record, SqlStatementDone done) = 0;
+  // Blocking form; rethrows store failures. Never call it from the writer thread.
+  void put_sql_statement(SqlStatementRecord record);
+  // The row without its `result` (which can be large).
+  virtual std::optional<SqlStatementRecord> get_sql_statement(const std::string& id) = 0;
+  // The `result` JSON text of the row; nullopt when there is no such row.
+  virtual std::optional<std::string> get_sql_statement_result(const std::string& id) = 0;
+  // Newest first (in the order rows were first put), without `result`.
+  virtual std::vector<SqlStatementRecord> list_sql_statements(const SqlStatementFilter& filter,
+                                                              const Page& page,
+                                                              std::string* next) = 0;
+  // Rows in SUBMITTED, PICKED or STARTED, oldest first, without `result`.
+  virtual std::vector<SqlStatementRecord> unfinished_sql_statements() = 0;
 
   // --- timers and outbox (for the engine's scheduler and for recovery)
   virtual std::vector<TimerRecord> timers_due_before(int64_t due_ms, int limit) = 0;

@@ -1087,6 +1087,146 @@ std::unique_ptr<Store> open_sqlite(const fs::path& dir) {
   return store;
 }
 
+// --- statements of the Redshift Data API emulation
+
+SqlStatementRecord make_statement(const std::string& id, const std::string& status = "SUBMITTED") {
+  SqlStatementRecord r;
+  r.id = id;
+  r.status = status;
+  r.target = "demo";
+  r.cluster_identifier = "demo";
+  r.database = "dev";
+  r.statement_name = "load-" + id;
+  r.query_string = "SELECT 1";
+  r.created_ms = 1000;
+  r.updated_ms = 1000;
+  return r;
+}
+
+TEST_P(StoreTest, SqlStatementsAreUpsertedAndReadBackWithoutTheirResult) {
+  SqlStatementRecord r = make_statement("s1");
+  r.secret_arn = "arn:secret";
+  r.db_user = "etl";
+  r.is_batch = true;
+  r.query_string = R"(["SELECT 1","SELECT 2"])";
+  r.query_parameters = R"([{"name":"a","value":"1"}])";
+  r.execution_id = 7;
+  r.task_seq = 3;
+  r.client_token = "tok";
+  store().put_sql_statement(r);
+
+  r.status = "FINISHED";
+  r.updated_ms = 2000;
+  r.duration_ns = 12345;
+  r.has_result_set = true;
+  r.result_rows = 2;
+  r.result_size = 40;
+  r.redshift_pid = 99;
+  r.sub_statements = R"([{"Id":"s1:1"}])";
+  r.result = R"([{"ColumnMetadata":[],"Records":[[{"longValue":1}]]}])";
+  store().put_sql_statement(r);
+
+  std::optional<SqlStatementRecord> got = store().get_sql_statement("s1");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->status, "FINISHED");
+  EXPECT_EQ(got->secret_arn, "arn:secret");
+  EXPECT_EQ(got->db_user, "etl");
+  EXPECT_EQ(got->database, "dev");
+  EXPECT_TRUE(got->is_batch);
+  EXPECT_EQ(got->query_string, R"(["SELECT 1","SELECT 2"])");
+  EXPECT_EQ(got->query_parameters, R"([{"name":"a","value":"1"}])");
+  EXPECT_EQ(got->created_ms, 1000);
+  EXPECT_EQ(got->updated_ms, 2000);
+  EXPECT_EQ(got->duration_ns, 12345);
+  EXPECT_TRUE(got->has_result_set);
+  EXPECT_EQ(got->result_rows, 2);
+  EXPECT_EQ(got->result_size, 40);
+  EXPECT_EQ(got->redshift_pid, 99);
+  EXPECT_EQ(got->sub_statements, R"([{"Id":"s1:1"}])");
+  EXPECT_EQ(got->execution_id, 7);
+  EXPECT_EQ(got->task_seq, 3);
+  EXPECT_EQ(got->client_token, "tok");
+  EXPECT_EQ(got->result, "") << "the result is read on its own";
+  EXPECT_EQ(store().get_sql_statement_result("s1"), r.result);
+  EXPECT_EQ(store().get_sql_statement("missing"), std::nullopt);
+  EXPECT_EQ(store().get_sql_statement_result("missing"), std::nullopt);
+}
+
+TEST_P(StoreTest, SqlStatementWritesCallBackWhenDurableAndSurviveAReopen) {
+  std::promise<std::exception_ptr> written;
+  store().put_sql_statement_async(make_statement("s1", "STARTED"),
+                                  [&written](std::exception_ptr e) { written.set_value(e); });
+  EXPECT_EQ(written.get_future().get(), nullptr);
+  reopen();
+  std::optional<SqlStatementRecord> got = store().get_sql_statement("s1");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->status, "STARTED");
+}
+
+TEST_P(StoreTest, ListSqlStatementsNewestFirstFilteredAndPaged) {
+  for (int i = 1; i <= 5; ++i) {
+    SqlStatementRecord r = make_statement("s" + std::to_string(i), i % 2 ? "FINISHED" : "FAILED");
+    r.statement_name = i <= 3 ? "nightly_" + std::to_string(i) : "adhoc%" + std::to_string(i);
+    r.database = i == 5 ? "other" : "dev";
+    store().put_sql_statement(r);
+  }
+  // Updating a row keeps its place.
+  store().put_sql_statement(make_statement("s2", "FAILED"));
+
+  auto ids = [](const std::vector<SqlStatementRecord>& rows) {
+    std::vector<std::string> out;
+    for (const auto& r : rows) out.push_back(r.id);
+    return out;
+  };
+  std::string next;
+  EXPECT_EQ(ids(store().list_sql_statements({}, Page{"", 2}, &next)),
+            (std::vector<std::string>{"s5", "s4"}));
+  ASSERT_FALSE(next.empty());
+  EXPECT_EQ(ids(store().list_sql_statements({}, Page{next, 2}, &next)),
+            (std::vector<std::string>{"s3", "s2"}));
+  EXPECT_EQ(ids(store().list_sql_statements({}, Page{next, 2}, &next)),
+            (std::vector<std::string>{"s1"}));
+  EXPECT_TRUE(next.empty());
+
+  SqlStatementFilter failed;
+  failed.status = "FAILED";
+  EXPECT_EQ(ids(store().list_sql_statements(failed, Page{}, &next)),
+            (std::vector<std::string>{"s4", "s2"}));
+  SqlStatementFilter all;
+  all.status = "ALL";
+  EXPECT_EQ(store().list_sql_statements(all, Page{}, &next).size(), 5u);
+  SqlStatementFilter named;
+  named.statement_name_prefix = "nightly_";
+  EXPECT_EQ(ids(store().list_sql_statements(named, Page{}, &next)),
+            (std::vector<std::string>{"s3", "s1"}))
+      << "s2 was renamed by its update";
+  SqlStatementFilter wildcard;
+  wildcard.statement_name_prefix = "adhoc%";
+  EXPECT_EQ(ids(store().list_sql_statements(wildcard, Page{}, &next)),
+            (std::vector<std::string>{"s5", "s4"}));
+  SqlStatementFilter underscore;
+  underscore.statement_name_prefix = "nightly%";
+  EXPECT_TRUE(store().list_sql_statements(underscore, Page{}, &next).empty())
+      << "% is not a wildcard";
+  SqlStatementFilter database;
+  database.database = "other";
+  EXPECT_EQ(ids(store().list_sql_statements(database, Page{}, &next)),
+            (std::vector<std::string>{"s5"}));
+  EXPECT_THROW(store().list_sql_statements({}, Page{"nope", 2}, &next), std::invalid_argument);
+}
+
+TEST_P(StoreTest, UnfinishedSqlStatementsAreThoseStillQueuedOrRunning) {
+  store().put_sql_statement(make_statement("a", "SUBMITTED"));
+  store().put_sql_statement(make_statement("b", "FINISHED"));
+  store().put_sql_statement(make_statement("c", "STARTED"));
+  store().put_sql_statement(make_statement("d", "PICKED"));
+  store().put_sql_statement(make_statement("e", "ABORTED"));
+  store().put_sql_statement(make_statement("f", "FAILED"));
+  std::vector<std::string> ids;
+  for (const auto& r : store().unfinished_sql_statements()) ids.push_back(r.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"a", "c", "d"}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreTest,
                          ::testing::Values(StoreBackend{"Sqlite", open_sqlite}),
                          [](const ::testing::TestParamInfo<StoreBackend>& info) {
@@ -1158,7 +1298,7 @@ TEST_F(SqliteStoreTest, TheFileIsInWalMode) {
   RawDb raw(db_path());
   EXPECT_EQ(raw.scalar("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw.scalar("SELECT group_concat(name, ' ') FROM schema_migrations ORDER BY version"),
-            "0001_init.sql 0002_issue3.sql");
+            "0001_init.sql 0002_issue3.sql 0003_sql_statements.sql");
 }
 
 TEST_F(SqliteStoreTest, ADatabaseAtVersionOneGainsTheRedriveColumnsAndDataTable) {
