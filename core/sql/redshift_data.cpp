@@ -469,26 +469,37 @@ void RedshiftDataService::recover() {
 // ---------------------------------------------------------------------------------------------
 // The API
 
-void RedshiftDataService::call(const std::string& action, const Json& request, Reply reply) {
+void RedshiftDataService::call(const std::string& action, const Json& request, Reply reply,
+                               const StatementOwner& owner) {
+  auto execute_response = [](const store::SqlStatementRecord& r) {
+    Json out = Json::object();
+    if (!r.cluster_identifier.empty()) out["ClusterIdentifier"] = r.cluster_identifier;
+    out["CreatedAt"] = timestamp(r.created_ms);
+    if (!r.database.empty()) out["Database"] = r.database;
+    if (!r.db_user.empty()) out["DbUser"] = r.db_user;
+    out["Id"] = r.id;
+    if (!r.secret_arn.empty()) out["SecretArn"] = r.secret_arn;
+    if (!r.workgroup_name.empty()) out["WorkgroupName"] = r.workgroup_name;
+    return out;
+  };
   try {
     if (action == "ExecuteStatement" || action == "BatchExecuteStatement") {
+      if (owner.execution_id != 0) {
+        // A task dispatched again after a restart: its statement was already submitted.
+        if (auto prior = store_.find_sql_statement_by_owner(owner.execution_id, owner.task_seq)) {
+          reply(execute_response(*prior), std::nullopt);
+          return;
+        }
+      }
       Prepared prepared = prepare(action, request, 0);
       start(
-          std::move(prepared), StatementOwner{},
-          [reply](const store::SqlStatementRecord& r, std::exception_ptr error) {
+          std::move(prepared), owner,
+          [reply, execute_response](const store::SqlStatementRecord& r, std::exception_ptr error) {
             if (error) {
               reply(Json(), ApiError(kInternal, "the statement could not be recorded"));
               return;
             }
-            Json out = Json::object();
-            if (!r.cluster_identifier.empty()) out["ClusterIdentifier"] = r.cluster_identifier;
-            out["CreatedAt"] = timestamp(r.created_ms);
-            if (!r.database.empty()) out["Database"] = r.database;
-            if (!r.db_user.empty()) out["DbUser"] = r.db_user;
-            out["Id"] = r.id;
-            if (!r.secret_arn.empty()) out["SecretArn"] = r.secret_arn;
-            if (!r.workgroup_name.empty()) out["WorkgroupName"] = r.workgroup_name;
-            reply(std::move(out), std::nullopt);
+            reply(execute_response(r), std::nullopt);
           },
           nullptr);
       return;
@@ -515,9 +526,70 @@ void RedshiftDataService::call(const std::string& action, const Json& request, R
   }
 }
 
+namespace {
+
+// The answer of a SQL step from its statement's final record; `last` is the last statement's
+// {"ColumnMetadata", "Records"} (or null).
+void reply_sync(const store::SqlStatementRecord& r, const std::string& error_code, const Json& last,
+                bool include_result, size_t max_output_bytes,
+                const RedshiftDataService::Reply& reply) {
+  if (r.status == "ABORTED") {
+    reply(Json(), ApiError("StatementAborted", "statement " + r.id + " was cancelled: " + r.error));
+    return;
+  }
+  if (r.status == "FAILED") {
+    std::string code = error_code.empty() ? "ExecuteStatementException" : error_code;
+    if (code == "ExecuteStatementException" && r.is_batch) code = "BatchExecuteStatementException";
+    reply(Json(), ApiError(code, r.error));
+    return;
+  }
+  Json response = RedshiftDataService::describe_record(r);
+  if (include_result) {
+    Json columns = last.is_object() ? last.value("ColumnMetadata", Json::array()) : Json::array();
+    Json records = last.is_object() ? last.value("Records", Json::array()) : Json::array();
+    response["ColumnMetadata"] = std::move(columns);
+    response["TotalNumRows"] = records.size();
+    response["Records"] = std::move(records);
+  }
+  const size_t size = response.dump().size();
+  if (size > max_output_bytes) {
+    reply(Json(), ApiError("DataLimitExceeded",
+                           "the result of statement " + r.id + " is " + std::to_string(size) +
+                               " bytes as JSON, more than the " + std::to_string(max_output_bytes) +
+                               " bytes a task may return; write it out with UNLOAD, or leave "
+                               "IncludeResult out and page through it with GetStatementResult"));
+    return;
+  }
+  reply(std::move(response), std::nullopt);
+}
+
+}  // namespace
+
+bool RedshiftDataService::replay_owned(const StatementOwner& owner, bool include_result,
+                                       size_t max_output_bytes, const Reply& reply) {
+  if (owner.execution_id == 0) return false;
+  std::optional<store::SqlStatementRecord> prior =
+      store_.find_sql_statement_by_owner(owner.execution_id, owner.task_seq);
+  if (!prior || !is_final(prior->status)) return false;
+  // The step was dispatched again after a restart. Its statement ran (or was cut off by the
+  // restart, which recover() recorded as FAILED): answer from the record instead of running the
+  // SQL a second time. The failure's class is not kept, so it answers as the database's error.
+  Json last;
+  if (include_result && prior->status == "FINISHED") {
+    Json results =
+        Json::parse(store_.get_sql_statement_result(prior->id).value_or("[]"), nullptr, false);
+    if (results.is_array() && !results.empty()) last = results.back();
+  }
+  spdlog::info("sql: step {} of execution {} already ran statement {} ({}); answering from it",
+               owner.task_seq, owner.execution_id, prior->id, prior->status);
+  reply_sync(*prior, "", last, include_result, max_output_bytes, reply);
+  return true;
+}
+
 void RedshiftDataService::run_sync(const std::string& action, const Json& request,
                                    const StatementOwner& owner, long long timeout_ms,
                                    bool include_result, size_t max_output_bytes, Reply reply) {
+  if (replay_owned(owner, include_result, max_output_bytes, reply)) return;
   Prepared prepared;
   try {
     prepared = prepare(action, request, timeout_ms);
@@ -535,44 +607,13 @@ void RedshiftDataService::run_sync(const std::string& action, const Json& reques
       },
       [reply, include_result, max_output_bytes](const store::SqlStatementRecord& r,
                                                 const SqlOutcome& outcome) {
-        if (r.status == "ABORTED") {
-          reply(Json(),
-                ApiError("StatementAborted", "statement " + r.id + " was cancelled: " + r.error));
-          return;
-        }
-        if (r.status == "FAILED") {
-          std::string code =
-              outcome.error_code.empty() ? "ExecuteStatementException" : outcome.error_code;
-          if (code == "ExecuteStatementException" && r.is_batch) {
-            code = "BatchExecuteStatementException";
-          }
-          reply(Json(), ApiError(code, r.error));
-          return;
-        }
         // From the record in hand: the completion must not need the service (see the header).
-        Json response = describe_record(r);
-        if (include_result) {
-          Json columns = Json::array();
-          Json records = Json::array();
-          if (!outcome.results.empty()) {
-            columns = outcome.results.back().column_metadata;
-            records = outcome.results.back().records;
-          }
-          response["ColumnMetadata"] = std::move(columns);
-          response["TotalNumRows"] = records.size();
-          response["Records"] = std::move(records);
+        Json last;
+        if (!outcome.results.empty()) {
+          last = Json{{"ColumnMetadata", outcome.results.back().column_metadata},
+                      {"Records", outcome.results.back().records}};
         }
-        const size_t size = response.dump().size();
-        if (size > max_output_bytes) {
-          reply(Json(),
-                ApiError("DataLimitExceeded",
-                         "the result of statement " + r.id + " is " + std::to_string(size) +
-                             " bytes as JSON, more than the " + std::to_string(max_output_bytes) +
-                             " bytes a task may return; write it out with UNLOAD, or leave "
-                             "IncludeResult out and page through it with GetStatementResult"));
-          return;
-        }
-        reply(std::move(response), std::nullopt);
+        reply_sync(r, outcome.error_code, last, include_result, max_output_bytes, reply);
       });
 }
 

@@ -70,7 +70,11 @@ class RedshiftDataService {
 
   // `action` is the Data API operation name. ExecuteStatement / BatchExecuteStatement reply
   // once the statement row is durable with status SUBMITTED; the statement runs on.
-  void call(const std::string& action, const Json& request, Reply reply);
+  // `owner`: the Step Functions task calling (aws-sdk:redshiftdata:*), so that a task dispatched
+  // again after a restart gets the statement it already submitted instead of a second one. Its
+  // statement is not cancelled with the task: on AWS it runs on after the call returns.
+  void call(const std::string& action, const Json& request, Reply reply,
+            const StatementOwner& owner = {});
 
   // A SQL step (.sync): submits like ExecuteStatement / BatchExecuteStatement, owned by `owner`,
   // with statement_timeout `timeout_ms` (0 = the target's), and replies when the statement ends:
@@ -91,6 +95,9 @@ class RedshiftDataService {
   // Statements queued or running now (for tests and monitoring).
   size_t running_count() const;
 
+  // The DescribeStatement shape of a record.
+  static Json describe_record(const store::SqlStatementRecord& r);
+
  private:
   struct Prepared;
   struct Running {
@@ -110,8 +117,11 @@ class RedshiftDataService {
   void finish(const std::shared_ptr<Prepared>& prepared, SqlOutcome outcome, Completion completion);
   void request_cancel(const std::string& id);
 
+  // A step dispatched again after a restart whose statement already ended: replies from the
+  // stored record and returns true.
+  bool replay_owned(const StatementOwner& owner, bool include_result, size_t max_output_bytes,
+                    const Reply& reply);
   Json describe(const std::string& id) const;
-  static Json describe_record(const store::SqlStatementRecord& r);
   Json get_result(const Json& request) const;
   Json cancel(const Json& request);
   Json list(const Json& request) const;

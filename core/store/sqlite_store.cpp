@@ -1216,6 +1216,20 @@ std::optional<SqlStatementRecord> SqliteStore::get_sql_statement(const std::stri
   return read_sql_statement(q);
 }
 
+std::optional<SqlStatementRecord> SqliteStore::find_sql_statement_by_owner(int64_t execution_id,
+                                                                           int64_t task_seq) {
+  static const std::string sql = std::string("SELECT ") + kSqlStatementColumns +
+                                 " FROM sql_statements WHERE execution_id = ? AND task_seq = ? "
+                                 "AND execution_id <> 0 ORDER BY seq DESC LIMIT 1";
+  ReadLease db = reader();
+  auto q = (*db).query(sql);
+  q.bind_all(execution_id, task_seq);
+  if (!q.step()) {
+    return std::nullopt;
+  }
+  return read_sql_statement(q);
+}
+
 std::optional<std::string> SqliteStore::get_sql_statement_result(const std::string& id) {
   ReadLease db = reader();
   auto q = (*db).query("SELECT result FROM sql_statements WHERE id = ?");

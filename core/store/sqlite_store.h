@@ -104,6 +104,8 @@ class SqliteStore final : public Store {
   std::vector<SqlStatementRecord> list_sql_statements(const SqlStatementFilter& filter,
                                                       const Page& page, std::string* next) override;
   std::vector<SqlStatementRecord> unfinished_sql_statements() override;
+  std::optional<SqlStatementRecord> find_sql_statement_by_owner(int64_t execution_id,
+                                                                int64_t task_seq) override;
 
   // Strictly before due_ms, soonest first.
   std::vector<TimerRecord> timers_due_before(int64_t due_ms, int limit) override;

@@ -142,6 +142,10 @@ class Store {
                                                               std::string* next) = 0;
   // Rows in SUBMITTED, PICKED or STARTED, oldest first, without `result`.
   virtual std::vector<SqlStatementRecord> unfinished_sql_statements() = 0;
+  // The newest statement a Step Functions task attempt started (execution_id != 0), without its
+  // result.
+  virtual std::optional<SqlStatementRecord> find_sql_statement_by_owner(int64_t execution_id,
+                                                                        int64_t task_seq) = 0;
 
   // --- timers and outbox (for the engine's scheduler and for recovery)
   virtual std::vector<TimerRecord> timers_due_before(int64_t due_ms, int limit) = 0;
