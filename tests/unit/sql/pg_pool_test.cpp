@@ -432,6 +432,39 @@ TEST_F(PgPoolTest, TerminatedBackendIsReplaced) {
   EXPECT_NE(std::to_string(next.results[0].records[0][0]["longValue"].get<int64_t>()), pid);
 }
 
+TEST_F(PgPoolTest, LongIdleConnectionIsCheckedAndReplacedWhenDead) {
+  TestConnection check;
+  const std::string app = "stepd_health";
+  PgPoolOptions options;
+  options.idle_check_after_ms = 0;  // every reuse runs the health check
+  PgPool pool(target(1, app), options);
+  SqlOutcome first = run(pool, request("SELECT pg_backend_pid()"));
+  ASSERT_EQ(first.status, Status::kFinished) << first.message;
+  std::string pid = std::to_string(first.results[0].records[0][0]["longValue"].get<int64_t>());
+  check.query("SELECT pg_terminate_backend(" + pid + ")");
+  // Whether the loop sees the close first or the health check finds it, the request must not
+  // fail: it never started on the dead connection.
+  SqlOutcome next = run(pool, request("SELECT pg_backend_pid()"));
+  ASSERT_EQ(next.status, Status::kFinished) << next.message;
+  EXPECT_NE(std::to_string(next.results[0].records[0][0]["longValue"].get<int64_t>()), pid);
+}
+
+TEST_F(PgPoolTest, IdleConnectionPastItsLifetimeIsClosed) {
+  TestConnection check;
+  const std::string app = "stepd_lifetime";
+  PgPoolOptions options;
+  options.max_lifetime_ms = 200;
+  PgPool pool(target(2, app), options);
+  ASSERT_EQ(run(pool, request("SELECT 1")).status, Status::kFinished);
+  EXPECT_TRUE(eventually(
+      [&] {
+        return check.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = '" +
+                            app + "'") == "0";
+      },
+      3s));
+  EXPECT_EQ(run(pool, request("SELECT 1")).status, Status::kFinished);
+}
+
 TEST_F(PgPoolTest, WrongPasswordIsConnectionErrorWithoutThePassword) {
   const char* wrong = "Wr0ng-Pa55-9f3k";
   setenv("STEPD_PG_POOL_TEST_WRONG_PASSWORD", wrong, 1);

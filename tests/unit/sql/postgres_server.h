@@ -40,7 +40,7 @@ class PostgresServer {
   }
 
   ~PostgresServer() {
-    run("pg_ctl -D " + data_ + " -m immediate -w stop");
+    run("pg_ctl -D " + data_ + " -m immediate -w stop > /dev/null 2>&1");
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
@@ -52,12 +52,16 @@ class PostgresServer {
     return "host=127.0.0.1 port=" + std::to_string(port_) + " dbname=" + db + " sslmode=disable";
   }
 
-  void stop() { check(run("pg_ctl -D " + data_ + " -m fast -w -t 60 stop"), "pg_ctl stop"); }
+  void stop() {
+    check(run("pg_ctl -D " + data_ + " -m fast -w -t 60 stop >> " + dir_ + "/pg_ctl.out 2>&1"),
+          "pg_ctl stop (see " + dir_ + "/pg_ctl.out)");
+  }
   void start() {
     std::string opts = "-c listen_addresses=127.0.0.1 -p " + std::to_string(port_) + " -k " + dir_ +
                        " -c fsync=off -c max_connections=60";
-    check(run("pg_ctl -D " + data_ + " -o '" + opts + "' -l " + dir_ + "/log -w -t 60 start"),
-          "pg_ctl start");
+    check(run("pg_ctl -D " + data_ + " -o '" + opts + "' -l " + dir_ + "/log -w -t 60 start >> " +
+              dir_ + "/pg_ctl.out 2>&1"),
+          "pg_ctl start (see " + dir_ + "/pg_ctl.out and " + dir_ + "/log)");
   }
 
  private:
@@ -181,6 +185,8 @@ class TestConnection {
       conn_ = nullptr;
       throw std::runtime_error("test connection failed: " + err);
     }
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
   }
   ~TestConnection() {
     if (conn_ != nullptr) PQfinish(conn_);
