@@ -26,7 +26,7 @@ class Splitter {
  public:
   explicit Splitter(std::string_view script) : s_(script) {}
 
-  std::vector<SqlStatement> run() {
+  std::vector<ScriptStatement> run() {
     static constexpr std::string_view kBom = "\xEF\xBB\xBF";
     if (s_.substr(0, kBom.size()) == kBom) i_ = kBom.size();
     while (i_ < s_.size()) step();
@@ -175,7 +175,7 @@ class Splitter {
   }
 
   std::string_view s_;
-  std::vector<SqlStatement> out_;
+  std::vector<ScriptStatement> out_;
   size_t i_ = 0;
   int line_ = 1;
   size_t start_ = std::string_view::npos;  // first token of the statement being read
@@ -188,7 +188,7 @@ class Splitter {
 
 }  // namespace
 
-std::vector<SqlStatement> split_statements(std::string_view script) {
+std::vector<ScriptStatement> split_statements(std::string_view script) {
   return Splitter(script).run();
 }
 

@@ -36,7 +36,10 @@
 
 namespace stepd::sql {
 
-struct SqlStatement {
+// Not "SqlStatement": that name is the executor's (sql_executor.h), and two different structs
+// with one name in one namespace break the one-definition rule (ASan caught the linker mixing
+// their inline move constructors once both were in sql_test).
+struct ScriptStatement {
   std::string text;   // without surrounding whitespace, leading comments or the semicolon
   int line = 1;       // 1-based line of the statement's first token
   size_t offset = 0;  // byte offset of the statement's first token in the script
@@ -51,6 +54,6 @@ class SqlScriptError : public std::runtime_error {
   int line_;
 };
 
-std::vector<SqlStatement> split_statements(std::string_view script);
+std::vector<ScriptStatement> split_statements(std::string_view script);
 
 }  // namespace stepd::sql

@@ -10,7 +10,7 @@ namespace {
 
 std::vector<std::string> texts(std::string_view script) {
   std::vector<std::string> out;
-  for (const SqlStatement& s : split_statements(script)) out.push_back(s.text);
+  for (const ScriptStatement& s : split_statements(script)) out.push_back(s.text);
   return out;
 }
 
