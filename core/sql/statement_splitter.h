@@ -36,6 +36,9 @@
 
 namespace stepd::sql {
 
+// Not "SqlStatement": that name is the executor's (sql_executor.h), and two different structs
+// with one name in one namespace break the one-definition rule (ASan caught the linker mixing
+// their inline move constructors once both were in sql_test).
 struct ScriptStatement {
   std::string text;   // without surrounding whitespace, leading comments or the semicolon
   int line = 1;       // 1-based line of the statement's first token
