@@ -15,10 +15,14 @@
 #include "core/common/token_codec.h"
 #include "core/engine/engine.h"
 #include "core/ops/service.h"
+#include "core/sql/pg_pool.h"
+#include "core/sql/redshift_data.h"
+#include "core/sql/sqlite_executor.h"
 #include "core/store/sqlite_store.h"
 #include "core/tasks/activity_dispatcher.h"
 #include "core/tasks/callback_service.h"
 #include "core/tasks/http_task_runner.h"
+#include "core/tasks/sql_task_runner.h"
 #include "server/config.h"
 
 namespace {
@@ -92,8 +96,30 @@ int run(const server::Config& config, const std::string& exe) {
   api::CpprestHttpInvoker invoker;
   tasks::HttpTaskRunner http_tasks(engine, invoker);
   ops::Service service(store, engine, activities, callbacks, ids, invoker);
+
+  // SQL steps: one executor per configured target (the libpq pool, or the embedded SQLite
+  // runner), the Redshift Data API over them, and the runner that feeds answers to the engine.
+  std::vector<std::unique_ptr<sql::SqlExecutor>> executors;
+  std::map<std::string, sql::SqlExecutor*> executor_by_target;
+  for (const auto& [name, target] : config.sql_targets) {
+    if (target.kind == sql::TargetKind::kSqlite) {
+      executors.push_back(std::make_unique<sql::SqliteExecutor>(target));
+    } else {
+      executors.push_back(std::make_unique<sql::PgPool>(target));
+    }
+    executor_by_target[name] = executors.back().get();
+    spdlog::info("sql target {}", target.describe());
+  }
+  sql::RedshiftDataService::Options data_options;
+  data_options.scripts_dir = config.scripts_dir;
+  sql::RedshiftDataService redshift_data(store, config.sql_targets, executor_by_target, clock, ids,
+                                         data_options);
+  redshift_data.recover();  // before the engine re-dispatches SQL steps from the outbox
+  tasks::SqlTaskRunner sql_tasks(engine, redshift_data);
+
   engine.add_listener(&activities);
   engine.add_listener(&http_tasks);
+  engine.add_listener(&sql_tasks);
   engine.add_listener(&service);
 
   engine.start();  // recovery: re-dispatches what was not dispatched before a stop or crash
@@ -124,6 +150,12 @@ int run(const server::Config& config, const std::string& exe) {
   activities.shutdown();  // waiting GetActivityTask polls get their empty answer
   service.shutdown();     // waiting callers get the current description
   engine.shutdown();
+  // Statements still running are cancelled on their servers; their steps stay in the outbox and
+  // run again after a restart. Then every callback into the SQL parts has run before they go.
+  sql_tasks.stop_delivering();
+  for (auto& executor : executors) executor->shutdown();
+  store.wait_for_writes();
+  sql_tasks.drain();
   spdlog::info("stopped");
   return 0;
 }

@@ -530,16 +530,20 @@ namespace {
 
 // The answer of a SQL step from its statement's final record; `last` is the last statement's
 // {"ColumnMetadata", "Records"} (or null).
-void reply_sync(const store::SqlStatementRecord& r, const std::string& error_code, const Json& last,
-                bool include_result, size_t max_output_bytes,
-                const RedshiftDataService::Reply& reply) {
+void reply_sync(const std::string& action, const store::SqlStatementRecord& r,
+                const std::string& error_code, const Json& last, bool include_result,
+                size_t max_output_bytes, const RedshiftDataService::Reply& reply) {
   if (r.status == "ABORTED") {
     reply(Json(), ApiError("StatementAborted", "statement " + r.id + " was cancelled: " + r.error));
     return;
   }
   if (r.status == "FAILED") {
     std::string code = error_code.empty() ? "ExecuteStatementException" : error_code;
-    if (code == "ExecuteStatementException" && r.is_batch) code = "BatchExecuteStatementException";
+    // Named after the call, as AWS does: a SqlFile of several statements is stored like a batch
+    // but was an ExecuteStatement.
+    if (code == "ExecuteStatementException" && action == "BatchExecuteStatement") {
+      code = "BatchExecuteStatementException";
+    }
     reply(Json(), ApiError(code, r.error));
     return;
   }
@@ -565,15 +569,19 @@ void reply_sync(const store::SqlStatementRecord& r, const std::string& error_cod
 
 }  // namespace
 
-bool RedshiftDataService::replay_owned(const StatementOwner& owner, bool include_result,
-                                       size_t max_output_bytes, const Reply& reply) {
+bool RedshiftDataService::replay_owned(const std::string& action, const StatementOwner& owner,
+                                       bool include_result, size_t max_output_bytes,
+                                       const Reply& reply) {
   if (owner.execution_id == 0) return false;
   std::optional<store::SqlStatementRecord> prior =
       store_.find_sql_statement_by_owner(owner.execution_id, owner.task_seq);
-  if (!prior || !is_final(prior->status)) return false;
-  // The step was dispatched again after a restart. Its statement ran (or was cut off by the
-  // restart, which recover() recorded as FAILED): answer from the record instead of running the
-  // SQL a second time. The failure's class is not kept, so it answers as the database's error.
+  // ABORTED here means cancelled by a shutdown before the engine heard of it (a task whose
+  // statement was cancelled otherwise has left the outbox and is not dispatched again): nothing
+  // of it committed, so it runs again.
+  if (!prior || (prior->status != "FINISHED" && prior->status != "FAILED")) return false;
+  // The step was dispatched again after a restart. Its statement ran (or was cut off by a crash,
+  // which recover() recorded as FAILED): answer from the record instead of running the SQL a
+  // second time. The failure's class is not kept, so it answers as the database's error.
   Json last;
   if (include_result && prior->status == "FINISHED") {
     Json results =
@@ -582,14 +590,14 @@ bool RedshiftDataService::replay_owned(const StatementOwner& owner, bool include
   }
   spdlog::info("sql: step {} of execution {} already ran statement {} ({}); answering from it",
                owner.task_seq, owner.execution_id, prior->id, prior->status);
-  reply_sync(*prior, "", last, include_result, max_output_bytes, reply);
+  reply_sync(action, *prior, "", last, include_result, max_output_bytes, reply);
   return true;
 }
 
 void RedshiftDataService::run_sync(const std::string& action, const Json& request,
                                    const StatementOwner& owner, long long timeout_ms,
                                    bool include_result, size_t max_output_bytes, Reply reply) {
-  if (replay_owned(owner, include_result, max_output_bytes, reply)) return;
+  if (replay_owned(action, owner, include_result, max_output_bytes, reply)) return;
   Prepared prepared;
   try {
     prepared = prepare(action, request, timeout_ms);
@@ -605,15 +613,15 @@ void RedshiftDataService::run_sync(const std::string& action, const Json& reques
       [reply](const store::SqlStatementRecord&, std::exception_ptr error) {
         if (error) reply(Json(), ApiError(kInternal, "the statement could not be recorded"));
       },
-      [reply, include_result, max_output_bytes](const store::SqlStatementRecord& r,
-                                                const SqlOutcome& outcome) {
+      [action, reply, include_result, max_output_bytes](const store::SqlStatementRecord& r,
+                                                        const SqlOutcome& outcome) {
         // From the record in hand: the completion must not need the service (see the header).
         Json last;
         if (!outcome.results.empty()) {
           last = Json{{"ColumnMetadata", outcome.results.back().column_metadata},
                       {"Records", outcome.results.back().records}};
         }
-        reply_sync(r, outcome.error_code, last, include_result, max_output_bytes, reply);
+        reply_sync(action, r, outcome.error_code, last, include_result, max_output_bytes, reply);
       });
 }
 

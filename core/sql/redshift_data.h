@@ -119,8 +119,8 @@ class RedshiftDataService {
 
   // A step dispatched again after a restart whose statement already ended: replies from the
   // stored record and returns true.
-  bool replay_owned(const StatementOwner& owner, bool include_result, size_t max_output_bytes,
-                    const Reply& reply);
+  bool replay_owned(const std::string& action, const StatementOwner& owner, bool include_result,
+                    size_t max_output_bytes, const Reply& reply);
   Json describe(const std::string& id) const;
   Json get_result(const Json& request) const;
   Json cancel(const Json& request);

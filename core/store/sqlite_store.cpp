@@ -1216,6 +1216,11 @@ std::optional<SqlStatementRecord> SqliteStore::get_sql_statement(const std::stri
   return read_sql_statement(q);
 }
 
+void SqliteStore::wait_for_writes() {
+  // Exclusive: a batch of its own, so every earlier batch has committed and run its callbacks.
+  run_on_writer<int>([](Connection&) { return 0; }, true);
+}
+
 std::optional<SqlStatementRecord> SqliteStore::find_sql_statement_by_owner(int64_t execution_id,
                                                                            int64_t task_seq) {
   static const std::string sql = std::string("SELECT ") + kSqlStatementColumns +

@@ -104,6 +104,7 @@ class SqliteStore final : public Store {
   std::vector<SqlStatementRecord> list_sql_statements(const SqlStatementFilter& filter,
                                                       const Page& page, std::string* next) override;
   std::vector<SqlStatementRecord> unfinished_sql_statements() override;
+  void wait_for_writes() override;
   std::optional<SqlStatementRecord> find_sql_statement_by_owner(int64_t execution_id,
                                                                 int64_t task_seq) override;
 

@@ -124,6 +124,9 @@ class Store {
   virtual void commit_async(ExecutionWrite write, Done done) = 0;
   // Blocking form of commit_async; rethrows store failures.
   WriteOutcome commit(ExecutionWrite write);
+  // Returns once every write queued before the call is durable and its done() callback has
+  // returned (shutdown: nothing may still call back into parts about to be destroyed).
+  virtual void wait_for_writes() = 0;
 
   // --- statements of the Redshift Data API emulation
   // Inserts or replaces the row with this id, through the same group commit as commit_async.

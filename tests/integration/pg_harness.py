@@ -56,9 +56,7 @@ class PostgresServer:
         self._run("initdb", "-D", self.data, "-U", USER, "--pwfile", pwfile,
                   "--auth=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8")
         os.remove(pwfile)
-        opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.tmp} -c fsync=off"
-        self._run("pg_ctl", "-D", self.data, "-o", opts, "-l",
-                  os.path.join(self.tmp, "log"), "-w", "-t", "60", "start")
+        self.start()
         self.psql("postgres", f"CREATE DATABASE {DATABASE}")
 
     def _run(self, tool, *args):
@@ -67,6 +65,16 @@ class PostgresServer:
         if p.returncode != 0:
             raise RuntimeError(f"{tool} failed ({p.returncode}): {p.stderr or p.stdout}")
         return p.stdout
+
+    def stop(self):
+        """Stops the server (fast shutdown: sessions are ended) and keeps its data."""
+        self._run("pg_ctl", "-D", self.data, "-m", "fast", "-w", "-t", "60", "stop")
+
+    def start(self):
+        """Starts the server again after stop(), on the same port."""
+        opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.tmp} -c fsync=off"
+        self._run("pg_ctl", "-D", self.data, "-o", opts, "-l",
+                  os.path.join(self.tmp, "log"), "-w", "-t", "60", "start")
 
     def env(self):
         """libpq environment for psql and friends."""

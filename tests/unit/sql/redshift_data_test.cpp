@@ -93,9 +93,12 @@ class RedshiftDataTest : public ::testing::Test {
     return future.get();
   }
 
-  Answer sync(const std::string& action, Json request, StatementOwner owner = {7, 1},
+  // Each call is its own task attempt of execution 7 unless `owner` says otherwise (a repeated
+  // owner is a step dispatched again after a restart).
+  Answer sync(const std::string& action, Json request, StatementOwner owner = {},
               long long timeout_ms = 0, bool include_result = true,
               size_t max_output = 256 * 1024) {
+    if (owner.execution_id == 0) owner = {7, ++last_task_seq_};
     std::promise<Answer> promise;
     service_->run_sync(action, request, owner, timeout_ms, include_result, max_output,
                        [&promise](Json response, std::optional<ApiError> error) {
@@ -147,6 +150,7 @@ class RedshiftDataTest : public ::testing::Test {
   std::unique_ptr<store::SqliteStore> store_;
   std::unique_ptr<SqliteExecutor> executor_;
   std::unique_ptr<RedshiftDataService> service_;
+  int64_t last_task_seq_ = 0;
 };
 
 TEST_F(RedshiftDataTest, ExecuteDescribeAndPageThroughTheResult) {
@@ -349,7 +353,7 @@ TEST_F(RedshiftDataTest, RunSyncRepliesWhenFinishedWithOrWithoutTheResult) {
   EXPECT_EQ(with.response["Records"], Json::parse(R"([[{"longValue":1},{"stringValue":"x"}]])"));
   EXPECT_EQ(with.response["ColumnMetadata"][0]["name"], "one");
 
-  Answer without = sync("ExecuteStatement", on_demo(Json{{"Sql", "SELECT 1"}}), {7, 2}, 0, false);
+  Answer without = sync("ExecuteStatement", on_demo(Json{{"Sql", "SELECT 1"}}), {}, 0, false);
   ASSERT_FALSE(without.error);
   EXPECT_EQ(without.response["Status"], "FINISHED");
   EXPECT_FALSE(without.response.contains("Records"));
@@ -369,12 +373,47 @@ TEST_F(RedshiftDataTest, RunSyncRepliesWhenFinishedWithOrWithoutTheResult) {
   EXPECT_EQ(store_->get_sql_statement(id)->execution_id, 7);
 }
 
+TEST_F(RedshiftDataTest, AStepDispatchedAgainAnswersFromTheStatementItAlreadyRan) {
+  // After a crash the engine hands the same task attempt over again; its SQL must not run twice.
+  execute("ExecuteStatement", Json{{"Sql", "CREATE TABLE once (v INTEGER)"}});
+  const StatementOwner step{8, 1};
+  Answer first =
+      sync("ExecuteStatement", on_demo(Json{{"Sql", "INSERT INTO once VALUES (1)"}}), step);
+  ASSERT_FALSE(first.error) << first.message();
+  Answer again =
+      sync("ExecuteStatement", on_demo(Json{{"Sql", "INSERT INTO once VALUES (1)"}}), step);
+  ASSERT_FALSE(again.error) << again.message();
+  EXPECT_EQ(again.response["Id"], first.response["Id"]);
+  Answer count = sync("ExecuteStatement", on_demo(Json{{"Sql", "SELECT count(*) FROM once"}}));
+  EXPECT_EQ(count.response["Records"][0][0]["longValue"], 1);
+
+  // A failure is answered again as a failure, with the stored cause.
+  const StatementOwner failing{8, 2};
+  Answer failed =
+      sync("ExecuteStatement", on_demo(Json{{"Sql", "SELECT * FROM missing"}}), failing);
+  Answer failed_again = sync("ExecuteStatement", on_demo(Json{{"Sql", "SELECT 1"}}), failing);
+  EXPECT_EQ(failed_again.code(), "ExecuteStatementException");
+  EXPECT_EQ(failed_again.message(), failed.message());
+
+  // The aws-sdk form gets the Id it was given the first time.
+  std::promise<Answer> p1, p2;
+  auto keep = [](std::promise<Answer>& p) {
+    return [&p](Json response, std::optional<ApiError> error) {
+      p.set_value(Answer{std::move(response), std::move(error)});
+    };
+  };
+  service_->call("ExecuteStatement", on_demo(Json{{"Sql", "SELECT 2"}}), keep(p1), {8, 3});
+  const Json id = p1.get_future().get().response["Id"];
+  service_->call("ExecuteStatement", on_demo(Json{{"Sql", "SELECT 2"}}), keep(p2), {8, 3});
+  EXPECT_EQ(p2.get_future().get().response["Id"], id);
+}
+
 TEST_F(RedshiftDataTest, AResultTooBigForTheTaskIsDataLimitExceeded) {
   Answer a = sync("ExecuteStatement",
                   on_demo(Json{{"Sql",
                                 "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 "
                                 "FROM c WHERE n < 1000) SELECT n, 'some text' FROM c"}}),
-                  {7, 1}, 0, true, 10 * 1024);
+                  {}, 0, true, 10 * 1024);
   EXPECT_EQ(a.code(), "DataLimitExceeded");
   EXPECT_NE(a.message().find("UNLOAD"), std::string::npos);
   EXPECT_NE(a.message().find("GetStatementResult"), std::string::npos);
