@@ -134,8 +134,8 @@ std::vector<SqlParameter> parse_sql_parameters(const Json& parameters) {
   return out;
 }
 
-BoundStatement bind_named_parameters(std::string_view sql,
-                                     const std::vector<SqlParameter>& params) {
+BoundStatement bind_named_parameters(std::string_view sql, const std::vector<SqlParameter>& params,
+                                     bool backslash_escapes) {
   // Check the parameters themselves first, so that their errors do not depend on the SQL.
   std::map<std::string, const SqlParameter*, std::less<>> by_name;
   for (const SqlParameter& p : params) {
@@ -166,7 +166,8 @@ BoundStatement bind_named_parameters(std::string_view sql,
     char next = i + 1 < sql.size() ? sql[i + 1] : '\0';
     if (c == '\'') {
       // E'...' (and e'...') strings take backslash escapes; the E must start its own token.
-      bool escapes = (prev == 'E' || prev == 'e') && (i < 2 || !is_identifier_char(sql[i - 2]));
+      bool escapes = backslash_escapes ||
+                     ((prev == 'E' || prev == 'e') && (i < 2 || !is_identifier_char(sql[i - 2])));
       i = skip_quoted(sql, i, '\'', escapes);
     } else if (c == '"') {
       i = skip_quoted(sql, i, '"', false);

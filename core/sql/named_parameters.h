@@ -43,6 +43,10 @@ std::vector<SqlParameter> parse_sql_parameters(const Json& parameters);
 // Throws SqlParameterError when a `:name` has no parameter, a parameter is never used (Redshift
 // refuses "unused parameters" too), two parameters share a name, a name is not [0-9a-zA-Z_]+,
 // a value is empty or holds a NUL byte, or the SQL already uses positional `$n` parameters.
-BoundStatement bind_named_parameters(std::string_view sql, const std::vector<SqlParameter>& params);
+//
+// `backslash_escapes`: plain '...' strings take backslash escapes too (Redshift's lexer; see
+// SplitOptions in statement_splitter.h).
+BoundStatement bind_named_parameters(std::string_view sql, const std::vector<SqlParameter>& params,
+                                     bool backslash_escapes = false);
 
 }  // namespace stepd::sql

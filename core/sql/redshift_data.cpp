@@ -127,6 +127,10 @@ RedshiftDataService::Prepared RedshiftDataService::prepare(const std::string& ac
   std::string client_token = optional_string(request, "ClientToken").value_or("");
   if (client_token.size() > 64) throw validation("ClientToken is longer than 64 characters");
 
+  const SqlTargetConfig* target = resolve_target(targets_, request);
+  // Redshift's lexer takes backslash escapes in plain strings; PostgreSQL's (by default) not.
+  const bool backslash_escapes = target->dialect == SqlDialect::kRedshift;
+
   Prepared p;
   p.action = action;
   std::vector<std::string> sqls;
@@ -157,7 +161,7 @@ RedshiftDataService::Prepared RedshiftDataService::prepare(const std::string& ac
       std::string text;
       try {
         text = read_sql_file(resolve_sql_file(options_.scripts_dir, *file));
-        for (ScriptStatement& s : split_statements(text)) {
+        for (ScriptStatement& s : split_statements(text, {backslash_escapes})) {
           sqls.push_back(std::move(s.text));
           p.lines.push_back(s.line);
         }
@@ -185,13 +189,13 @@ RedshiftDataService::Prepared RedshiftDataService::prepare(const std::string& ac
     if (sqls.size() != 1 || batch || !p.file.empty()) {
       throw validation("Parameters are supported only with a single Sql statement");
     }
-    BoundStatement bound = bind_named_parameters(sqls[0], parse_sql_parameters(*it));
+    BoundStatement bound =
+        bind_named_parameters(sqls[0], parse_sql_parameters(*it), backslash_escapes);
     sqls[0] = std::move(bound.sql);
     values = std::move(bound.values);
     parameters_text = it->dump();
   }
 
-  const SqlTargetConfig* target = resolve_target(targets_, request);
   auto executor = executors_.find(target->name);
   if (executor == executors_.end() || executor->second == nullptr) {
     throw ApiError(kInternal, "SQL target '" + target->name + "' has no running executor");

@@ -24,7 +24,7 @@ bool is_ident_char(char c) {
 
 class Splitter {
  public:
-  explicit Splitter(std::string_view script) : s_(script) {}
+  Splitter(std::string_view script, SplitOptions options) : s_(script), options_(options) {}
 
   std::vector<ScriptStatement> run() {
     static constexpr std::string_view kBom = "\xEF\xBB\xBF";
@@ -69,8 +69,9 @@ class Splitter {
     switch (c) {
       case '\'': {
         // E'...' (or e'...') is an escape string only when the E is a word of its own.
-        bool escapes = continues_word && i_ - word_start_ == 1 &&
-                       (s_[word_start_] == 'E' || s_[word_start_] == 'e');
+        bool escapes =
+            options_.backslash_escapes || (continues_word && i_ - word_start_ == 1 &&
+                                           (s_[word_start_] == 'E' || s_[word_start_] == 'e'));
         skip_quoted('\'', escapes, "quoted string");
         return;
       }
@@ -182,14 +183,15 @@ class Splitter {
   int start_line_ = 1;
   int paren_depth_ = 0;
   // The run of identifier characters that ended last, [word_start_, word_end_).
+  SplitOptions options_;
   size_t word_start_ = std::string_view::npos;
   size_t word_end_ = std::string_view::npos;
 };
 
 }  // namespace
 
-std::vector<ScriptStatement> split_statements(std::string_view script) {
-  return Splitter(script).run();
+std::vector<ScriptStatement> split_statements(std::string_view script, SplitOptions options) {
+  return Splitter(script, options).run();
 }
 
 }  // namespace stepd::sql

@@ -20,10 +20,11 @@
 //    to the server as SQL text, which rejects them;
 //  - SQL-standard function bodies (CREATE FUNCTION ... BEGIN ATOMIC ...; ...; END): the
 //    semicolons inside split the statement, so write such bodies in dollar quotes instead;
-//  - backslash escapes in plain '...' strings, which PostgreSQL only honours with
-//    standard_conforming_strings off (and Redshift honours always): write E'...' or double the
-//    quote. A backslash-escaped quote in a plain string usually shows up as an unterminated
-//    string error, but with more quotes further on it can split in the wrong place;
+//  - backslash escapes in plain '...' strings, unless asked for (SplitOptions): PostgreSQL
+//    honours them only with standard_conforming_strings off, Redshift always, so targets of the
+//    redshift dialect split with them on. Otherwise write E'...' or double the quote; a
+//    backslash-escaped quote in a plain string usually shows up as an unterminated string
+//    error, but with more quotes further on it can split in the wrong place;
 //  - a lone \r as a line break: lines are counted, and -- comments ended, by \n only, so \r\n
 //    counts once and old Mac line ends are not line ends at all.
 // An unterminated string, identifier, dollar quote or block comment throws SqlScriptError
@@ -54,6 +55,11 @@ class SqlScriptError : public std::runtime_error {
   int line_;
 };
 
-std::vector<ScriptStatement> split_statements(std::string_view script);
+struct SplitOptions {
+  // A backslash escapes the next character in plain '...' strings too (Redshift's lexer).
+  bool backslash_escapes = false;
+};
+
+std::vector<ScriptStatement> split_statements(std::string_view script, SplitOptions options = {});
 
 }  // namespace stepd::sql

@@ -180,3 +180,17 @@ TEST(ParseSqlParameters, RefusesOtherShapes) {
 
 }  // namespace
 }  // namespace stepd::sql
+
+namespace stepd::sql {
+namespace {
+
+TEST(NamedParameters, RedshiftDialectSkipsBackslashEscapedQuotes) {
+  // In Redshift 'a\':x' is one string holding a quote and ":x"; only :y is a parameter.
+  BoundStatement b =
+      bind_named_parameters(R"(SELECT 'a\':x', :y)", {{"y", "1"}}, /*backslash_escapes=*/true);
+  EXPECT_EQ(b.sql, R"(SELECT 'a\':x', $1)");
+  EXPECT_EQ(b.values, std::vector<std::string>{"1"});
+}
+
+}  // namespace
+}  // namespace stepd::sql

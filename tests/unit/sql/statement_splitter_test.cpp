@@ -247,3 +247,18 @@ TEST(StatementSplitterTest, AnUnterminatedLineCommentIsFine) {
 
 }  // namespace
 }  // namespace stepd::sql
+
+namespace stepd::sql {
+namespace {
+
+TEST(StatementSplitterTest, RedshiftDialectTakesBackslashEscapesInPlainStrings) {
+  const std::string script = R"(INSERT INTO t VALUES ('it\'s; fine'); SELECT 2;)";
+  std::vector<ScriptStatement> redshift = split_statements(script, {true});
+  ASSERT_EQ(redshift.size(), 2u);
+  EXPECT_EQ(redshift[0].text, R"(INSERT INTO t VALUES ('it\'s; fine'))");
+  // PostgreSQL's lexer ends the string at \' and then finds one that never closes.
+  EXPECT_THROW(split_statements(script), SqlScriptError);
+}
+
+}  // namespace
+}  // namespace stepd::sql
