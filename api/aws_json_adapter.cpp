@@ -11,10 +11,14 @@ AwsJsonCall prepare_aws_json_call(const std::optional<std::string>& target, std:
     throw ApiError("UnknownOperationException", "missing X-Amz-Target header", 400);
   }
   std::string_view t = *target;
-  if (t.substr(0, kAwsTargetPrefix.size()) != kAwsTargetPrefix) {
+  std::string action;
+  if (t.starts_with(kAwsTargetPrefix)) {
+    action = t.substr(kAwsTargetPrefix.size());
+  } else if (t.starts_with(kRedshiftDataTargetPrefix)) {
+    action = t;
+  } else {
     throw ApiError("UnknownOperationException", "unknown X-Amz-Target: " + *target, 400);
   }
-  std::string action(t.substr(kAwsTargetPrefix.size()));
   if (!actions.contains(action)) {
     throw ApiError("UnknownOperationException", "unknown operation: " + action, 400);
   }

@@ -1,7 +1,10 @@
 #pragma once
-// The AWS JSON 1.0 door: POST / with X-Amz-Target: AWSStepFunctions.<Action> and the action's
-// request object as the body. This is what the AWS SDKs and CLI speak; the mapping to an
-// operation is one-to-one, so the adapter only checks the envelope.
+// The AWS JSON door: POST / with X-Amz-Target: AWSStepFunctions.<Action> (JSON 1.0) and the
+// action's request object as the body. This is what the AWS SDKs and CLI speak; the mapping to
+// an operation is one-to-one, so the adapter only checks the envelope. The same door serves the
+// Redshift Data API (X-Amz-Target: RedshiftData.<Action>, JSON 1.1) over stepd's SQL targets, so
+// `aws redshift-data --endpoint-url` can follow the statements SQL steps run; those operations
+// keep their prefix ("RedshiftData.DescribeStatement").
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +17,7 @@ namespace stepd::api {
 
 inline constexpr std::string_view kAwsJsonContentType = "application/x-amz-json-1.0";
 inline constexpr std::string_view kAwsTargetPrefix = "AWSStepFunctions.";
+inline constexpr std::string_view kRedshiftDataTargetPrefix = "RedshiftData.";
 
 struct AwsJsonCall {
   std::string action;

@@ -95,7 +95,6 @@ int run(const server::Config& config, const std::string& exe) {
   tasks::CallbackService callbacks(engine, tokens);
   api::CpprestHttpInvoker invoker;
   tasks::HttpTaskRunner http_tasks(engine, invoker);
-  ops::Service service(store, engine, activities, callbacks, ids, invoker);
 
   // SQL steps: one executor per configured target (the libpq pool, or the embedded SQLite
   // runner), the Redshift Data API over them, and the runner that feeds answers to the engine.
@@ -116,6 +115,8 @@ int run(const server::Config& config, const std::string& exe) {
                                          data_options);
   redshift_data.recover();  // before the engine re-dispatches SQL steps from the outbox
   tasks::SqlTaskRunner sql_tasks(engine, redshift_data);
+
+  ops::Service service(store, engine, activities, callbacks, ids, invoker, &redshift_data);
 
   engine.add_listener(&activities);
   engine.add_listener(&http_tasks);

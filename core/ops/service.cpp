@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cstring>
 #include <memory>
 
 #include "core/common/api_error.h"
@@ -19,6 +21,11 @@ Operations::Reply once(Operations::Reply reply) {
   };
 }
 
+// The Redshift Data API operations served when SQL targets are configured.
+constexpr const char* kRedshiftDataActions[] = {"ExecuteStatement",  "BatchExecuteStatement",
+                                                "DescribeStatement", "GetStatementResult",
+                                                "CancelStatement",   "ListStatements"};
+
 void log_failure(const std::string& action, std::exception_ptr error) {
   try {
     std::rethrow_exception(error);
@@ -34,13 +41,15 @@ void log_failure(const std::string& action, std::exception_ptr error) {
 }  // namespace
 
 Service::Service(store::Store& store, engine::Engine& engine, tasks::ActivityDispatcher& activities,
-                 tasks::CallbackService& callbacks, IdSource& ids, tasks::HttpInvoker& http)
+                 tasks::CallbackService& callbacks, IdSource& ids, tasks::HttpInvoker& http,
+                 sql::RedshiftDataService* redshift_data)
     : store_(store),
       engine_(engine),
       activities_(activities),
       callbacks_(callbacks),
       ids_(ids),
       http_(http),
+      redshift_data_(redshift_data),
       test_tokens_(std::make_shared<const TokenCodec>(TokenCodec::generate_key())),
       tokens_(engine.clock()) {
   sync_actions_ = {
@@ -80,11 +89,18 @@ std::vector<std::string> Service::actions() const {
   std::vector<std::string> names;
   for (const auto& [name, fn] : sync_actions_) names.push_back(name);
   for (const auto& [name, fn] : async_actions_) names.push_back(name);
+  if (redshift_data_) {
+    for (const char* a : kRedshiftDataActions) names.push_back(std::string("RedshiftData.") + a);
+  }
   std::sort(names.begin(), names.end());
   return names;
 }
 
 void Service::invoke(const std::string& action, Json request, Reply reply) {
+  if (redshift_data_ && action.starts_with("RedshiftData.")) {
+    redshift_data(action.substr(std::strlen("RedshiftData.")), request, once(std::move(reply)));
+    return;
+  }
   if (auto it = async_actions_.find(action); it != async_actions_.end()) {
     Reply guarded = once(std::move(reply));
     try {

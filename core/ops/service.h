@@ -22,6 +22,7 @@
 #include "core/engine/engine.h"
 #include "core/ops/operations.h"
 #include "core/ops/pagination.h"
+#include "core/sql/redshift_data.h"
 #include "core/store/store.h"
 #include "core/tasks/activity_dispatcher.h"
 #include "core/tasks/callback_service.h"
@@ -34,9 +35,11 @@ class Service final : public Operations, public engine::EngineListener {
   // Region, account and clock come from the engine. `ids` names executions started without a
   // name and definition revisions. `http` makes the calls of http:invoke tasks that TestState
   // runs. Register the service with engine.add_listener() before engine.start(), so that
-  // wait_for_execution hears about closed executions.
+  // wait_for_execution hears about closed executions. `redshift_data`, when given, serves the
+  // Redshift Data API actions ("RedshiftData.ExecuteStatement" ...) over the SQL targets.
   Service(store::Store& store, engine::Engine& engine, tasks::ActivityDispatcher& activities,
-          tasks::CallbackService& callbacks, IdSource& ids, tasks::HttpInvoker& http);
+          tasks::CallbackService& callbacks, IdSource& ids, tasks::HttpInvoker& http,
+          sql::RedshiftDataService* redshift_data = nullptr);
   ~Service() override;
   Service(const Service&) = delete;
   Service& operator=(const Service&) = delete;
@@ -92,6 +95,9 @@ class Service final : public Operations, public engine::EngineListener {
   // test_state_ops.cpp (answers later when the state makes an HTTP call)
   void test_state(const Json& req, Reply reply);
 
+  // redshift_data_ops.cpp: "RedshiftData.<Action>" (answers when the statement row is durable)
+  void redshift_data(const std::string& action, const Json& req, Reply reply);
+
   // Lookups that answer AWS's *DoesNotExist errors.
   store::StateMachineRecord require_state_machine(const std::string& arn);
   store::ExecutionRecord require_execution(const std::string& arn);
@@ -118,6 +124,7 @@ class Service final : public Operations, public engine::EngineListener {
   tasks::CallbackService& callbacks_;
   IdSource& ids_;
   tasks::HttpInvoker& http_;
+  sql::RedshiftDataService* redshift_data_;
   // TestState seals its task tokens with a key of its own, so that none can be redeemed.
   std::shared_ptr<const TokenCodec> test_tokens_;
   PageTokens tokens_;

@@ -141,14 +141,15 @@ class StepdServer:
                                      headers={"Content-Type": "application/json"})
         return _send(req, timeout)
 
-    def aws_cli(self, *args, check=True):
-        """Runs `aws stepfunctions ARGS` against this server; returns the parsed JSON output."""
+    def aws_cli(self, *args, check=True, service="stepfunctions"):
+        """Runs `aws SERVICE ARGS` (stepfunctions unless told) against this server; returns the
+        parsed JSON output."""
         env = dict(os.environ)
         env.update({"AWS_ACCESS_KEY_ID": "AKIDSTEPDTEST", "AWS_SECRET_ACCESS_KEY": "secret",
                     "AWS_DEFAULT_REGION": REGION, "AWS_PAGER": "",
                     "AWS_CONFIG_FILE": os.path.join(self.tmp, "aws-config"),
                     "AWS_SHARED_CREDENTIALS_FILE": os.path.join(self.tmp, "aws-credentials")})
-        cmd = [shutil.which("aws") or "aws", "stepfunctions", *args,
+        cmd = [shutil.which("aws") or "aws", service, *args,
                "--endpoint-url", self.endpoint, "--output", "json"]
         p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
         if check and p.returncode != 0:

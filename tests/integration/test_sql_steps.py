@@ -278,6 +278,33 @@ INSERT INTO script_t SELECT script_f();
         wait_until(lambda: self.backends_running("pg_sleep(60)") == 0, timeout=2,
                    what="the cancelled statement to leave pg_stat_activity")
 
+    def test_aws_cli_redshift_data_follows_and_starts_statements(self):
+        """`aws redshift-data --endpoint-url` talks to the same emulation the steps use."""
+        def cli(*args, check=True):
+            return self.server.aws_cli(*args, check=check, service="redshift-data")
+
+        self.psql("DROP TABLE IF EXISTS cli_t; CREATE TABLE cli_t (v int, s text); "
+                  "INSERT INTO cli_t VALUES (1, 'one'), (2, NULL)")
+        started = cli("execute-statement", "--cluster-identifier", "warehouse",
+                      "--database", pg_harness.DATABASE, "--statement-name", "from-cli",
+                      "--sql", "SELECT v, s FROM cli_t WHERE v >= :min ORDER BY v",
+                      "--parameters", "name=min,value=1")
+        self.assertEqual(started["ClusterIdentifier"], "warehouse")
+        statement_id = started["Id"]
+        desc = wait_until(lambda: (lambda d: d if d["Status"] == "FINISHED" else None)(
+            cli("describe-statement", "--id", statement_id)), what="the statement to finish")
+        self.assertEqual(desc["ResultRows"], 2)
+        self.assertTrue(desc["HasResultSet"])
+        self.assertEqual(desc["QueryString"], "SELECT v, s FROM cli_t WHERE v >= :min ORDER BY v")
+        result = cli("get-statement-result", "--id", statement_id)
+        self.assertEqual(result["Records"], [[{"longValue": 1}, {"stringValue": "one"}],
+                                             [{"longValue": 2}, {"isNull": True}]])
+        self.assertEqual([c["name"] for c in result["ColumnMetadata"]], ["v", "s"])
+        listed = cli("list-statements", "--statement-name", "from-cli")
+        self.assertEqual([s["Id"] for s in listed["Statements"]], [statement_id])
+        missing = cli("describe-statement", "--id", str(uuid.uuid4()), check=False)
+        self.assertIn("ResourceNotFoundException", missing["stderr"])
+
     # --- cancellation of .sync steps
 
     def test_stop_execution_cancels_the_statement(self):
