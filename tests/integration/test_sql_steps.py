@@ -336,6 +336,22 @@ INSERT INTO script_t SELECT script_f();
         self.assertLess(time.monotonic() - ended, 2.0)
         self.assert_pool_still_works()
 
+    def test_a_failing_sibling_branch_cancels_the_statement(self):
+        definition = machine({"P": {"Type": "Parallel", "End": True, "Branches": [
+            machine({"Q": task(SYNC, self.sync("SELECT pg_sleep(60) AS sibling_of_failure"))}),
+            machine({"W": {"Type": "Wait", "Seconds": 1, "Next": "F"},
+                     "F": {"Type": "Fail", "Error": "Boom", "Cause": "the other branch"}})]}})
+        arn = self.server.create_state_machine("sm-" + uuid.uuid4().hex[:12], definition)
+        ex = self.server.start_execution(arn, {})
+        wait_until(lambda: self.backends_running("sibling_of_failure") == 1, timeout=10,
+                   what="the statement to start")
+        desc = self.server.wait_status(ex, timeout=30)
+        failed = time.monotonic()
+        self.assertEqual(desc["error"], "Boom")
+        wait_until(lambda: self.backends_running("sibling_of_failure") == 0, timeout=2,
+                   what="the sibling's statement to be cancelled")
+        self.assertLess(time.monotonic() - failed, 2.0)
+
     def assert_pool_still_works(self):
         out = self.output(self.run_machine(
             machine({"Q": task(SYNC, self.sync("SELECT 41 + 1", IncludeResult=True))}))[0])
