@@ -448,6 +448,28 @@ INSERT INTO script_t SELECT script_f();
             SDK + "getStatementResult", {"Id": statement_id})}))[0])
         self.assertEqual(result["Records"], [[{"longValue": 7}]])
 
+    def test_a_step_cut_off_by_kill_9_fails_instead_of_running_twice(self):
+        self.psql("DROP TABLE IF EXISTS runs; CREATE TABLE runs (n int)")
+        definition = machine({
+            "Q": task(SYNC, self.sync("INSERT INTO runs SELECT 1 FROM pg_sleep(4) AS killed_midway"),
+                      Catch=[{"ErrorEquals": ["States.ALL"], "ResultPath": "$.err",
+                              "Next": "Caught"}]),
+            "Caught": {"Type": "Pass", "End": True}})
+        arn = self.server.create_state_machine("sm-" + uuid.uuid4().hex[:12], definition)
+        ex = self.server.start_execution(arn, {})
+        wait_until(lambda: self.backends_running("killed_midway") == 1, timeout=10,
+                   what="the statement to start")
+        self.server.kill9()
+        self.server.start()
+        desc = self.server.wait_status(ex, timeout=30)
+        out = self.output(desc)
+        self.assertEqual(out["err"]["Error"], "RedshiftData.ExecuteStatementException")
+        self.assertIn("stepd stopped while the statement was running", out["err"]["Cause"])
+        # The orphaned backend may still finish its one insert; the step never ran a second.
+        wait_until(lambda: self.backends_running("killed_midway") == 0, timeout=10,
+                   what="the orphaned statement to end")
+        self.assertLessEqual(int(self.psql("SELECT count(*) FROM runs")[0][0]), 1)
+
     def describe_statement(self, statement_id):
         return self.output(self.run_machine(machine({"D": task(
             SDK + "describeStatement", {"Id": statement_id})}))[0])
