@@ -54,8 +54,9 @@ struct Args {
   std::string database;  // the steps' `Database` parameter; "" = none (the conninfo's dbname)
   int connections = 8;
   int inflight = 256;
-  int starters = 16;       // threads calling start_execution (each waits for its commit)
-  int runner_threads = 2;  // SqlTaskRunner's reply threads (server/main.cpp: the default, 2)
+  int starters = 16;  // threads calling start_execution (each waits for its commit)
+  int runner_threads =
+      16;  // SqlTaskRunner's reply threads (its default, as server/main.cpp uses it)
   double warmup_s = 2;
   double seconds = 10;
   std::string mode = "both";
@@ -69,7 +70,7 @@ void usage() {
                "         [--database DB] [--connections N (8)] [--inflight W (256)] [--starters S "
                "(16)]\n"
                "         [--warmup SECONDS (2)] [--seconds SECONDS (10)] [--mode both|pool|steps]\n"
-               "         [--runner-threads T (2)] [--store-sync full|normal (full)]\n"
+               "         [--runner-threads T (16)] [--store-sync full|normal (full)]\n"
                "         [--migrations DIR (the repo's migrations/sqlite)] [--json PATH]\n";
 }
 

@@ -1301,8 +1301,8 @@ std::vector<SqlStatementRecord> SqliteStore::list_sql_statements(const SqlStatem
 
 std::vector<SqlStatementRecord> SqliteStore::unfinished_sql_statements() {
   static const std::string sql = std::string("SELECT ") + kSqlStatementColumns +
-                                 " FROM sql_statements WHERE status IN ('SUBMITTED', 'PICKED', "
-                                 "'STARTED') ORDER BY seq";
+                                 " FROM sql_statements WHERE status = 'SUBMITTED' OR status = "
+                                 "'PICKED' OR status = 'STARTED' ORDER BY seq";  // as the index
   ReadLease db = reader();
   auto q = (*db).query(sql);
   std::vector<SqlStatementRecord> rows;

@@ -30,7 +30,7 @@ CREATE TABLE sql_statements (
   client_token       TEXT NOT NULL
 );
 CREATE INDEX sql_statements_unfinished ON sql_statements (seq)
-  WHERE status IN ('SUBMITTED', 'PICKED', 'STARTED');
+  WHERE status = 'SUBMITTED' OR status = 'PICKED' OR status = 'STARTED';
 -- A SQL step that is dispatched again after a crash finds the statement it already started
 -- (core/sql/redshift_data.cpp) instead of running its SQL twice.
 CREATE INDEX sql_statements_owner ON sql_statements (execution_id, task_seq)
