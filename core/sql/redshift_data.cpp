@@ -629,16 +629,23 @@ void RedshiftDataService::run_sync(const std::string& action, const Json& reques
       });
 }
 
-Json RedshiftDataService::describe(const std::string& id) const {
-  // "<id>:<n>" names a sub-statement of a batch.
-  std::string parent = id;
+namespace {
+
+// "<id>:<n>" names sub-statement n (from 1) of a batch; a plain id is {id, 0}.
+std::pair<std::string, int> split_statement_id(const std::string& id) {
+  const size_t colon = id.rfind(':');
+  if (colon == std::string::npos) return {id, 0};
   int sub = 0;
-  if (const size_t colon = id.rfind(':'); colon != std::string::npos) {
-    parent = id.substr(0, colon);
-    const std::string n = id.substr(colon + 1);
-    auto [ptr, ec] = std::from_chars(n.data(), n.data() + n.size(), sub);
-    if (ec != std::errc() || ptr != n.data() + n.size() || sub < 1) throw not_found(id);
-  }
+  const std::string n = id.substr(colon + 1);
+  auto [ptr, ec] = std::from_chars(n.data(), n.data() + n.size(), sub);
+  if (ec != std::errc() || ptr != n.data() + n.size() || sub < 1) throw not_found(id);
+  return {id.substr(0, colon), sub};
+}
+
+}  // namespace
+
+Json RedshiftDataService::describe(const std::string& id) const {
+  const auto [parent, sub] = split_statement_id(id);
   std::optional<store::SqlStatementRecord> found = store_.get_sql_statement(parent);
   if (!found) throw not_found(id);
   const store::SqlStatementRecord& r = *found;
@@ -677,14 +684,7 @@ Json RedshiftDataService::describe_record(const store::SqlStatementRecord& r) {
 
 Json RedshiftDataService::get_result(const Json& request) const {
   const std::string& id = required_id(request);
-  std::string parent = id;
-  int sub = 0;
-  if (const size_t colon = id.rfind(':'); colon != std::string::npos) {
-    parent = id.substr(0, colon);
-    const std::string n = id.substr(colon + 1);
-    auto [ptr, ec] = std::from_chars(n.data(), n.data() + n.size(), sub);
-    if (ec != std::errc() || ptr != n.data() + n.size() || sub < 1) throw not_found(id);
-  }
+  const auto [parent, sub] = split_statement_id(id);
   std::optional<store::SqlStatementRecord> r = store_.get_sql_statement(parent);
   if (!r) throw not_found(id);
   if (r->is_batch && sub == 0) {

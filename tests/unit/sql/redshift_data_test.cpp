@@ -16,6 +16,7 @@
 
 #include "core/sql/sqlite_executor.h"
 #include "core/store/sqlite_store.h"
+#include "tests/unit/temp_dir.h"
 
 namespace stepd::sql {
 namespace {
@@ -28,22 +29,7 @@ constexpr const char* kEndless =
     "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 1000000000) "
     "SELECT count(*) FROM c";
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "stepd-rsdata-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using stepd::test_support::TempDir;
 
 struct Answer {
   Json response;

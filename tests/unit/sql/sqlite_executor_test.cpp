@@ -1,6 +1,7 @@
 // The embedded SQLite target: typed records, parameters as data, transactions, timeouts,
 // cancel and the bounded queue. Runs on a real file in a temporary directory.
 #include "core/sql/sqlite_executor.h"
+#include "tests/unit/temp_dir.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -18,22 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "stepd-sqlite-exec-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using stepd::test_support::TempDir;
 
 // Counts to a billion: minutes of work, so only a timeout or a cancel can end it in a test.
 constexpr const char* kEndless =

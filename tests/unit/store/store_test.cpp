@@ -26,6 +26,7 @@
 
 #include "core/store/sqlite_store.h"
 #include "core/store/store.h"
+#include "tests/unit/temp_dir.h"
 
 namespace stepd::store {
 namespace {
@@ -37,24 +38,7 @@ const std::string kMachine = "arn:aws:states:us-east-1:123456789012:stateMachine
 const std::string kActivity = "arn:aws:states:us-east-1:123456789012:activity:a";
 
 // A fresh directory per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "stepd-store-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) {
-      throw std::runtime_error("mkdtemp failed");
-    }
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using stepd::test_support::TempDir;
 
 // --- records
 
