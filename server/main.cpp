@@ -189,6 +189,9 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not end the server
+  // A file-size limit (ulimit -f) reached while writing the database must fail that write, which
+  // the store rolls back and answers with 503, not kill the server (SIGXFSZ's default action).
+  signal(SIGXFSZ, SIG_IGN);
 
   api::initialize_cpprest_threads(static_cast<size_t>(config.http_threads));
   setup_logging(config.log_level);
