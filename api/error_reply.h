@@ -15,7 +15,8 @@ struct ErrorReply {
 
 Json error_body(std::string_view type, std::string_view message);
 
-// ApiError keeps its type and status. Anything else is a bug or an unexpected failure: it is
+// ApiError keeps its type and status; store::StoreUnavailable (disk full, read-only database)
+// is 503 ServiceUnavailable. Anything else is a bug or an unexpected failure: it is
 // logged with its text and answered as a bare 500 InternalFailure, so internals never leak.
 ErrorReply error_reply(std::exception_ptr error);
 

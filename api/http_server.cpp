@@ -359,6 +359,10 @@ bool HttpServer::draining() const {
   return shared_->draining.load();
 }
 
+void HttpServer::refuse_new_requests() {
+  shared_->draining = true;
+}
+
 void HttpServer::stop() {
   if (!listener_) return;
   shared_->draining = true;

@@ -44,6 +44,10 @@ class HttpServer {
 
   // Binds and starts answering. Throws if the address cannot be bound.
   void start();
+  // From now on new requests get 503 ServiceUnavailable; those in flight go on. The first step
+  // of a shutdown: the owner then releases what holds requests open (long polls, ?wait=), so
+  // that stop() does not wait for them.
+  void refuse_new_requests();
   // New requests get 503; requests in flight get up to drain_timeout to be answered; then the
   // listener closes. Idempotent. Must not be called from a cpprestsdk thread.
   void stop();

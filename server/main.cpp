@@ -147,9 +147,12 @@ int run(const server::Config& config, const std::string& exe) {
   sigwait(&signals, &signal_number);
   spdlog::info("received {}, shutting down", signal_number == SIGINT ? "SIGINT" : "SIGTERM");
 
-  http.stop();            // no new requests; those in flight are answered
-  activities.shutdown();  // waiting GetActivityTask polls get their empty answer
-  service.shutdown();     // waiting callers get the current description
+  // Long polls and ?wait= requests are released before the HTTP server drains: it waits for
+  // every request in flight, and those would otherwise hold it for its whole drain timeout.
+  http.refuse_new_requests();  // new requests get 503 ServiceUnavailable
+  activities.shutdown();       // waiting GetActivityTask polls get their empty answer
+  service.shutdown();          // waiting ?wait= callers get the current description
+  http.stop();                 // what is still in flight is answered, then the listener closes
   engine.shutdown();
   // Statements still running are cancelled on their servers; their steps stay in the outbox and
   // run again after a restart. Then every callback into the SQL parts has run before they go.
@@ -189,6 +192,9 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);  // a client that hangs up must not end the server
+  // A file-size limit (ulimit -f) reached while writing the database must fail that write, which
+  // the store rolls back and answers with 503, not kill the server (SIGXFSZ's default action).
+  signal(SIGXFSZ, SIG_IGN);
 
   api::initialize_cpprest_threads(static_cast<size_t>(config.http_threads));
   setup_logging(config.log_level);

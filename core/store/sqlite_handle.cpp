@@ -4,9 +4,31 @@
 
 #include <stdexcept>
 
+#include "core/store/store_error.h"
+
 namespace stepd::store::sqlite {
 
 namespace {
+
+// Codes that describe the machine rather than the statement: the same statement can succeed
+// later, once space returns or the file is writable again.
+bool machine_failure(int rc) {
+  switch (rc & 0xff) {  // the primary code of an extended result code
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+    case SQLITE_BUSY:
+      return true;
+    default:
+      return false;
+  }
+}
+
+[[noreturn]] void raise(int rc, const std::string& message) {
+  if (machine_failure(rc)) throw StoreUnavailable(message);
+  throw std::runtime_error(message);
+}
 
 // Error messages quote the statement so that a failure in a log points at its SQL; long
 // statements (migration scripts) are cut short.
@@ -26,7 +48,7 @@ std::string shorten(std::string_view sql) {
   // (open failed before one existed) only the generic text of the code is available.
   message += db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   message += " (code " + std::to_string(rc) + ")";
-  throw std::runtime_error(message);
+  raise(rc, message);
 }
 
 }  // namespace
@@ -52,7 +74,7 @@ Connection::Connection(const std::string& path, int flags, int busy_timeout_ms) 
         "sqlite: open " + path + ": " + (db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc));
     sqlite3_close_v2(db_);  // a handle is returned even on failure and must be released
     db_ = nullptr;
-    throw std::runtime_error(message);
+    raise(rc, message);
   }
   sqlite3_extended_result_codes(db_, 1);
   sqlite3_busy_timeout(db_, busy_timeout_ms);
@@ -71,7 +93,7 @@ void Connection::exec(const std::string& sql) {
                           (error != nullptr ? error : sqlite3_errstr(rc)) + " (code " +
                           std::to_string(rc) + ")";
     sqlite3_free(error);
-    throw std::runtime_error(message);
+    raise(rc, message);
   }
 }
 

@@ -3,7 +3,8 @@
 // sqlite3* and a cache of prepared statements keyed by their SQL text; a Query is one use of a
 // cached statement and resets it when it goes out of scope, so a half-read SELECT never keeps a
 // read snapshot open (which would stop WAL checkpoints). Every SQLite failure becomes a
-// std::runtime_error carrying SQLite's own message.
+// std::runtime_error carrying SQLite's own message; a full disk, a read-only file, an I/O error or
+// a lock held too long by another process is its subclass StoreUnavailable (store_error.h).
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -16,7 +17,8 @@ struct sqlite3_stmt;
 
 namespace stepd::store::sqlite {
 
-// Throws std::runtime_error("sqlite: <what>: <SQLite message>") when rc is an error code.
+// Throws std::runtime_error("sqlite: <what>: <SQLite message>") when rc is an error code
+// (StoreUnavailable for the codes that describe the machine, not the statement).
 void check(int rc, sqlite3* db, std::string_view what);
 
 class Query;

@@ -59,7 +59,8 @@ class SqliteStore final : public Store {
   Stats stats() const;
   const std::string& path() const { return path_; }
 
-  // Store. Errors from SQLite are thrown as std::runtime_error; a malformed Page::after cursor
+  // Store. Errors from SQLite are thrown as std::runtime_error (StoreUnavailable when the disk is
+  // full, the file read-only or I/O failing: the write was rolled back whole); a malformed Page::after cursor
   // as std::invalid_argument. done() callbacks run on the writer thread: keep them short and
   // never wait there for another commit (it could only run after done returns).
   void migrate(const std::string& migrations_dir) override;

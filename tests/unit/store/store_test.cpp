@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,8 +25,10 @@
 #include <thread>
 #include <vector>
 
+#include "core/store/sqlite_handle.h"
 #include "core/store/sqlite_store.h"
 #include "core/store/store.h"
+#include "core/store/store_error.h"
 #include "tests/unit/temp_dir.h"
 
 namespace stepd::store {
@@ -1511,6 +1514,95 @@ TEST_F(SqliteStoreTest, SqliteErrorsAreExceptions) {
   }
   store.migrate(kMigrations);  // and the store still works afterwards
   EXPECT_EQ(store.commit(insert_of(make_execution(1, "x"))).status, WriteOutcome::Status::kOk);
+}
+
+TEST_F(SqliteStoreTest, WritesToAReadOnlyDatabaseAreStoreUnavailable) {
+  open();
+  sqlite::Connection db(db_path().string(), SQLITE_OPEN_READONLY, 1000);
+  EXPECT_THROW(db.exec("INSERT INTO meta (key, value) VALUES ('k', 'v')"), StoreUnavailable);
+  EXPECT_THROW(db.query("DELETE FROM meta").run(), StoreUnavailable);
+  // A mistake in the statement is not the machine's fault.
+  try {
+    db.exec("SELECT * FROM no_such_table");
+    FAIL() << "expected an error";
+  } catch (const StoreUnavailable&) {
+    FAIL() << "a bad statement is not StoreUnavailable";
+  } catch (const std::runtime_error&) {
+  }
+}
+
+// A full disk, made real with this process's file-size limit (RLIMIT_FSIZE, as `ulimit -f`):
+// past it every write(2) to a regular file fails, which SQLite reports as SQLITE_FULL or
+// SQLITE_IOERR_WRITE. Writes fail as StoreUnavailable with nothing of them in the file, reads
+// go on, and once the limit is lifted the same writes succeed.
+class FileSizeLimit {
+ public:
+  FileSizeLimit() {
+    getrlimit(RLIMIT_FSIZE, &saved_);
+    old_handler_ = signal(SIGXFSZ, SIG_IGN);  // fail the write instead of ending the process
+  }
+  ~FileSizeLimit() {
+    lift();
+    signal(SIGXFSZ, old_handler_);
+  }
+  void set(rlim_t bytes) {
+    rlimit limit = saved_;
+    limit.rlim_cur = bytes;
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &limit), 0);
+  }
+  void lift() { setrlimit(RLIMIT_FSIZE, &saved_); }
+
+ private:
+  rlimit saved_{};
+  sighandler_t old_handler_ = SIG_DFL;
+};
+
+TEST_F(SqliteStoreTest, AFullDiskFailsWritesAsStoreUnavailableKeepsReadsAndRecovers) {
+  auto store = open();
+  ASSERT_EQ(store->commit(insert_of(make_execution(1, "before"))).status,
+            WriteOutcome::Status::kOk);
+  ActivityRecord activity{kActivity, "a", 1};
+
+  FileSizeLimit disk;
+  disk.set(0);
+  // Several writes in one batch, all failing with the same cause.
+  std::vector<std::future<std::string>> results;
+  for (int64_t id = 2; id <= 6; ++id) {
+    auto promise = std::make_shared<std::promise<std::string>>();
+    results.push_back(promise->get_future());
+    store->commit_async(insert_of(make_execution(id, "during-" + std::to_string(id))),
+                        [promise](const WriteOutcome&, std::exception_ptr error) {
+                          try {
+                            if (error) std::rethrow_exception(error);
+                            promise->set_value("committed");
+                          } catch (const StoreUnavailable&) {
+                            promise->set_value("unavailable");
+                          } catch (const std::exception& e) {
+                            promise->set_value(e.what());
+                          }
+                        });
+  }
+  for (auto& result : results) EXPECT_EQ(result.get(), "unavailable");
+  EXPECT_THROW(store->create_activity(activity), StoreUnavailable);
+  EXPECT_THROW(store->put_meta_if_absent("k", "v"), StoreUnavailable);
+  // Reads are served meanwhile, and see nothing of the failed writes.
+  ASSERT_TRUE(store->get_execution_by_id(1).has_value());
+  EXPECT_FALSE(store->get_execution_by_id(2).has_value());
+  EXPECT_FALSE(store->get_activity(kActivity).has_value());
+  EXPECT_EQ(store->get_history(1, Page{}, false, nullptr).size(), 1u);
+  disk.lift();
+
+  for (int64_t id = 2; id <= 6; ++id) {
+    EXPECT_EQ(store->commit(insert_of(make_execution(id, "during-" + std::to_string(id)))).status,
+              WriteOutcome::Status::kOk);
+  }
+  EXPECT_EQ(store->create_activity(activity), CreateOutcome::kCreated);
+  EXPECT_EQ(store->put_meta_if_absent("k", "v"), "v");
+  store.reset();
+  RawDb raw(db_path());
+  EXPECT_EQ(raw.scalar("PRAGMA integrity_check"), "ok");
+  EXPECT_EQ(raw.scalar("SELECT count(*) FROM executions"), "6");
+  EXPECT_EQ(raw.scalar("SELECT count(*) FROM history"), "6");
 }
 
 TEST_F(SqliteStoreTest, BlockingCallsFromACommitCallbackAreRefused) {
