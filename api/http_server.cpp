@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -240,12 +241,46 @@ std::string join(const std::vector<std::string_view>& items) {
   return out;
 }
 
+struct Refusal {
+  int status;
+  std::string message;
+};
+
+// Checks the request line and headers against the limits of Options; nullopt when they fit.
+std::optional<Refusal> check_request_head(const http_request& request,
+                                          const HttpServer::Options& options) {
+  const std::size_t uri_bytes = request.relative_uri().to_string().size();
+  if (uri_bytes > options.max_uri_bytes) {
+    return Refusal{414, "request URI is " + std::to_string(uri_bytes) + " bytes, more than " +
+                            std::to_string(options.max_uri_bytes)};
+  }
+  std::size_t count = 0;
+  std::size_t total = 0;
+  for (const auto& [name, value] : request.headers()) {
+    const std::size_t bytes = name.size() + value.size();
+    ++count;
+    total += bytes;
+    if (bytes > options.max_header_bytes) {
+      return Refusal{431, "header " + name.substr(0, 64) + " is " + std::to_string(bytes) +
+                              " bytes, more than " + std::to_string(options.max_header_bytes)};
+    }
+  }
+  if (count > options.max_header_count) {
+    return Refusal{431, "request has " + std::to_string(count) + " headers, more than " +
+                            std::to_string(options.max_header_count)};
+  }
+  if (total > options.max_header_total_bytes) {
+    return Refusal{431, "request headers are " + std::to_string(total) + " bytes, more than " +
+                            std::to_string(options.max_header_total_bytes)};
+  }
+  return std::nullopt;
+}
+
 // Runs once the whole body is in.
 void serve(const ExchangePtr& ex, const RequestBody& body) {
   auto& shared = ex->shared();
   const auto& request = ex->request();
   const std::string path = request.request_uri().path();
-  if (path == "/") ex->set_content_type(kAwsJsonContentType);
 
   if (body.too_large) {
     ex->reply(413, error_body("ValidationException",
@@ -293,23 +328,31 @@ void handle(const std::shared_ptr<HttpServer::Shared>& shared, const http_reques
   ExchangePtr ex;
   try {
     ex = std::make_shared<Exchange>(shared, request);  // a handle; copying is cheap
-    read_body_capped(ex->request(), shared->options.max_body_bytes)
-        .then([ex](pplx::task<RequestBody> read) {
-          RequestBody body;
-          try {
-            body = read.get();
-          } catch (const std::exception& e) {
-            // The client went away or broke the framing; nobody may be left to answer.
-            spdlog::debug("request body could not be read: {}", e.what());
-            ex->reply(400, error_body("SerializationException", "request body could not be read"));
-            return;
-          }
-          try {
-            serve(ex, body);
-          } catch (...) {
-            ex->reply_error(std::current_exception());
-          }
-        });
+    if (ex->request().request_uri().path() == "/") ex->set_content_type(kAwsJsonContentType);
+    // A refused head is answered without keeping any of the body. cpprestsdk sends no reply
+    // before the body has fully arrived, so it is still read, and thrown away as it comes.
+    auto refusal = check_request_head(ex->request(), shared->options);
+    const std::size_t max_body = refusal ? 0 : shared->options.max_body_bytes;
+    read_body_capped(ex->request(), max_body).then([ex, refusal](pplx::task<RequestBody> read) {
+      RequestBody body;
+      try {
+        body = read.get();
+      } catch (const std::exception& e) {
+        // The client went away or broke the framing; nobody may be left to answer.
+        spdlog::debug("request body could not be read: {}", e.what());
+        ex->reply(400, error_body("SerializationException", "request body could not be read"));
+        return;
+      }
+      if (refusal) {
+        ex->reply(refusal->status, error_body("ValidationException", refusal->message));
+        return;
+      }
+      try {
+        serve(ex, body);
+      } catch (...) {
+        ex->reply_error(std::current_exception());
+      }
+    });
   } catch (...) {
     if (ex) {
       ex->reply_error(std::current_exception());

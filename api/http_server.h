@@ -29,6 +29,14 @@ class HttpServer {
     // AWS request, up to twice its size if it is mostly quotes and backslashes; 3 MiB takes the
     // worst realistic case plus the other fields, and still bounds memory per request.
     std::size_t max_body_bytes = 3 * 1024 * 1024;
+    // The request head. cpprestsdk has read the request line and headers whole before our
+    // handler runs, so these do not bound its memory (a reverse proxy must; see api/README.md);
+    // they keep oversized heads away from the operations and the logs. AWS clients send about
+    // 15 headers of under 2 KiB in all, SigV4 included.
+    std::size_t max_uri_bytes = 16 * 1024;           // path and query as sent (414 beyond)
+    std::size_t max_header_count = 100;              // 431 beyond
+    std::size_t max_header_bytes = 16 * 1024;        // one header, name and value (431 beyond)
+    std::size_t max_header_total_bytes = 64 * 1024;  // all headers together (431 beyond)
     JsonLimits json_limits;
     // Plain names in REST paths become ARNs in this region and account.
     std::string region = "us-east-1";

@@ -41,6 +41,11 @@ void check_json_limits(std::string_view text, const JsonLimits& limits) {
       continue;
     }
     switch (c) {
+      case '\0':
+        // nlohmann's lexer reads a NUL as the end of input, so '{"a":1}\0anything' would parse
+        // as if the rest were not there. JSON has no place for a raw NUL outside strings (and
+        // inside them it is a control character, refused by the parser anyway).
+        throw serialization_error("request body contains a NUL byte");
       case '"':
         in_string = true;
         break;
@@ -75,9 +80,10 @@ Json parse_json_object(std::string_view body, const JsonLimits& limits) {
   Json parsed;
   try {
     parsed = Json::parse(body);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
     // nlohmann's message names the byte offset and what it expected, which is what a person
-    // fixing a hand-written body needs.
+    // fixing a hand-written body needs. Besides parse_error it throws out_of_range for a
+    // number beyond double's range (1e400): just as much the client's mistake.
     throw serialization_error(std::string("request body is not valid JSON: ") + e.what());
   }
   if (!parsed.is_object()) {

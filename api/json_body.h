@@ -21,11 +21,13 @@ struct JsonLimits {
 };
 
 // Parses `body` as a JSON object; an empty body is `{}`. Throws ApiError SerializationException
-// (400) for malformed JSON, a body that is not an object, or a body beyond the limits.
+// (400) for malformed JSON (including NUL bytes and numbers beyond double's range), a body that
+// is not an object, or a body beyond the limits.
 Json parse_json_object(std::string_view body, const JsonLimits& limits = {});
 
 // The pre-scan alone: throws ApiError SerializationException when `text` nests deeper than
-// `max_depth` or has an object with more than `max_object_members` members. Does not validate
+// `max_depth`, has an object with more than `max_object_members` members, or holds a NUL byte.
+// Does not validate
 // syntax; the parser does that afterwards.
 void check_json_limits(std::string_view text, const JsonLimits& limits);
 

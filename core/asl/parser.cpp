@@ -359,6 +359,11 @@ std::shared_ptr<StateMachine> Validator::run() {
     error("MISSING_DESCRIPTION", "Received a null or empty workflow input.", "");
     return nullptr;
   }
+  if (text_.find('\0') != std::string_view::npos) {
+    // The JSON parser would stop at the NUL as if the text ended there.
+    error("INVALID_JSON_DESCRIPTION", "The definition contains a NUL byte", "");
+    return nullptr;
+  }
   if (json_depth(text_) > kMaxDefinitionJsonDepth) {
     error("INVALID_JSON_DESCRIPTION",
           "The definition is nested more than " + std::to_string(kMaxDefinitionJsonDepth) +
@@ -372,7 +377,7 @@ std::shared_ptr<StateMachine> Validator::run() {
     root = Json::parse(text_, [&finder](int, Json::parse_event_t event, Json& parsed) {
       return finder.on_event(event, parsed);
     });
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, or out_of_range for 1e400
     std::string message = e.what();
     // Drop nlohmann's "[json.exception.parse_error.101] " tag: it names our library, not the
     // problem.

@@ -274,6 +274,10 @@ void check_name(const std::string& name) {
 }
 
 void check_json_text(const std::string& text, const char* error_type, const char* prefix) {
+  // nlohmann stops reading at a NUL byte as if the text ended there; JSON text never holds one.
+  if (text.find('\0') != std::string::npos) {
+    throw ApiError(error_type, std::string(prefix) + ": 'the JSON text contains a NUL byte'");
+  }
   // accept() checks without building a tree, so a deeply nested payload costs no memory.
   if (Json::accept(text)) {
     if (json_depth(text) <= kMaxPayloadDepth) return;
@@ -283,7 +287,7 @@ void check_json_text(const std::string& text, const char* error_type, const char
   std::string detail = "not valid JSON";
   try {
     Json ignored = Json::parse(text);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {  // parse_error, or out_of_range for 1e400
     detail = e.what();
     // Drop nlohmann's "[json.exception.parse_error.101] " tag; users need the rest only.
     if (auto pos = detail.find("] ");

@@ -198,6 +198,27 @@ TEST_F(HttpServerTest, OversizeBodyWithContentLengthIs413) {
   EXPECT_EQ(aws("ListActivities", "{}").status, 200);
 }
 
+TEST_F(HttpServerTest, OversizeUriIs414AndOversizeHeadersAre431) {
+  auto long_uri =
+      send(*client_, "GET", "/v1/activities?x=" + std::string(20 * 1024, 'a'), "", {}, kAmzJson);
+  expect_error(long_uri, 414, "ValidationException");
+  auto plain = aws("ListActivities", "{}");
+  web::http::http_request request("POST");
+  request.set_request_uri(web::uri("/"));
+  request.headers().add("X-Amz-Target", "AWSStepFunctions.ListActivities");
+  request.headers().add("X-Big", std::string(17 * 1024, 'v'));
+  request.set_body(std::string("{}"), kAmzJson);
+  expect_error(send(*client_, request), 431, "ValidationException");
+  web::http::http_request many("POST");
+  many.set_request_uri(web::uri("/"));
+  many.headers().add("X-Amz-Target", "AWSStepFunctions.ListActivities");
+  for (int i = 0; i < 120; ++i) many.headers().add("X-Pad-" + std::to_string(i), "v");
+  many.set_body(std::string("{}"), kAmzJson);
+  expect_error(send(*client_, many), 431, "ValidationException");
+  EXPECT_EQ(ops_.calls().size(), 1u);  // only the plain ListActivities got through
+  EXPECT_EQ(plain.status, 200);
+}
+
 TEST_F(HttpServerTest, OversizeChunkedBodyIs413) {
   std::string big = R"({"definition":")" + std::string(100 * 1024, 'x') + R"("})";
   web::http::http_request request("POST");

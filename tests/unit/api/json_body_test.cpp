@@ -31,6 +31,13 @@ TEST(JsonBody, RejectsWhatIsNotAnObject) {
   EXPECT_EQ(error_type("{} {}"), "SerializationException");
 }
 
+TEST(JsonBody, RejectsNulBytesAndNumbersBeyondDouble) {
+  // nlohmann would stop at the NUL and accept what came before it.
+  EXPECT_EQ(error_type(std::string("{\"a\":1}\0{\"b\"", 12)), "SerializationException");
+  EXPECT_EQ(error_type(R"({"maxResults": 1e400})"), "SerializationException");
+  EXPECT_EQ(error_type(R"({"maxResults": -1e400})"), "SerializationException");
+}
+
 TEST(JsonBody, DepthLimit) {
   JsonLimits limits;
   limits.max_depth = 4;

@@ -215,6 +215,10 @@ TEST(JsonTextTest, InvalidJsonNamesTheProblem) {
   }
   EXPECT_THROW(check_json_text("", "InvalidOutput", "x"), ApiError);
   EXPECT_THROW(check_json_text("{} {}", "InvalidOutput", "x"), ApiError);
+  // The parser would stop at a NUL and accept "{}"; numbers beyond double throw out_of_range.
+  EXPECT_THROW(check_json_text(std::string("{}\0junk", 7), "InvalidOutput", "x"), ApiError);
+  EXPECT_THROW(check_json_text("1e400", "InvalidOutput", "x"), ApiError);
+  EXPECT_THROW(check_json_text("[-1e400]", "InvalidOutput", "x"), ApiError);
 }
 
 TEST(JsonTextTest, DepthIsCountedOutsideStrings) {
