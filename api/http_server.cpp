@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/auth_gate.h"
 #include "api/aws_json_adapter.h"
 #include "api/body_reader.h"
 #include "api/error_reply.h"
@@ -311,6 +312,7 @@ void serve(const ExchangePtr& ex, const RequestBody& body) {
               {{"Allow", allowed}});
     return;
   }
+  authorize_request(shared.options.authenticator.get(), request, *match, body.bytes);
   switch (match->route->kind) {
     case RouteKind::kAwsJson:
       serve_aws_json(ex, body.bytes);

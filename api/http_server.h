@@ -9,6 +9,7 @@
 
 #include "api/cpprest_threads.h"
 #include "api/json_body.h"
+#include "core/auth/authenticator.h"
 #include "core/ops/operations.h"
 
 namespace web::http::experimental::listener {
@@ -43,6 +44,8 @@ class HttpServer {
     std::string account = "123456789012";
     // stop() lets requests in flight finish for up to this long before closing connections.
     std::chrono::milliseconds drain_timeout{10000};
+    // Checks every request but /healthz (core/auth); null serves everyone.
+    std::shared_ptr<const auth::Authenticator> authenticator;
   };
 
   HttpServer(ops::Operations& ops, Options options);

@@ -113,6 +113,9 @@ void apply_migrations_dir(Config& c, const std::string& v) {
 void apply_scripts_dir(Config& c, const std::string& v) {
   c.scripts_dir = v;
 }
+void apply_master_key_file(Config& c, const std::string& v) {
+  c.master_key_file = v;
+}
 
 // `sql_targets` is an object, so it has no flag or environment variable; the module that uses
 // it checks it, and relative file names are made relative to the config file.
@@ -158,6 +161,10 @@ const Setting kSettings[] = {
      "folder of the SQLite schema files (default: found next to stepd)"},
     {"scripts_dir", "--scripts-dir", "STEPD_SCRIPTS_DIR", false, true, apply_scripts_dir, "DIR",
      "folder that SqlFile names in SQL steps are looked up in (default: none, SqlFile refused)"},
+    {"master_key_file", "--master-key-file", "STEPD_MASTER_KEY_FILE", false, true,
+     apply_master_key_file, "FILE",
+     "32-byte key that access-key secrets are encrypted under; created if missing (default\n"
+     "      DATA_DIR/master.key). Back it up apart from the database"},
 };
 
 void apply(const Setting& s, Config& c, const std::string& value, const std::string& source) {
@@ -210,6 +217,15 @@ void apply_file(Config& c, const std::string& path, const FileReader& reader) {
 
 std::string Config::database_path() const {
   return (fs::path(data_dir) / "stepd.db").string();
+}
+
+std::string Config::master_key_path() const {
+  if (!master_key_file.empty()) return master_key_file;
+  return (fs::path(data_dir) / "master.key").string();
+}
+
+bool Config::listens_on_loopback() const {
+  return listen_host == "localhost" || listen_host.starts_with("127.");
 }
 
 std::optional<std::string> read_file(const std::string& path) {
@@ -292,8 +308,15 @@ std::map<std::string, std::string> stepd_environment() {
 std::string usage() {
   std::ostringstream out;
   out << "Usage: stepd [options]\n"
+         "       stepd keys create --role admin|operator|worker [options]\n"
+         "       stepd keys list [options]\n"
+         "       stepd keys revoke ACCESS_KEY_ID [options]\n"
          "\n"
          "A self-hosted server that speaks the AWS Step Functions API.\n"
+         "\n"
+         "`stepd keys` manages the access keys clients authenticate with, in the database of\n"
+         "--data-dir (the server may be running); `create` prints the new key once as JSON.\n"
+         "Without any key the server serves 127.0.0.1 only, unauthenticated.\n"
          "\n"
          "Options (each also settable by the environment variable shown, or by the key of the\n"
          "same name in the JSON config file; a flag beats the environment, which beats the\n"
@@ -305,7 +328,7 @@ std::string usage() {
   row("--config FILE", "STEPD_CONFIG",
       "JSON file of settings: listen, data_dir, region, account, log_level, http_threads,\n"
       "      activity_poll_seconds, history_limit, max_body_bytes, migrations_dir, scripts_dir,\n"
-      "      and sql_targets (the databases SQL steps run on; see the README)");
+      "      master_key_file, and sql_targets (the databases SQL steps run on; see the README)");
   for (const auto& s : kSettings) {
     std::string flag = std::string(s.flag) + " " + s.metavar;
     row(flag, s.env, s.help);

@@ -29,6 +29,9 @@ struct Config {
   int64_t max_body_bytes = 3 * 1024 * 1024;
   std::string migrations_dir;  // "" = find it (see resolve_migrations_dir)
   std::string scripts_dir;     // where SqlFile names are looked up; "" = SqlFile refused
+  // The key access-key secrets are sealed under (core/auth/secret_box.h); "" = data_dir/master.key.
+  // Kept out of the database so that a copy of stepd.db alone opens no key.
+  std::string master_key_file;
   // Databases SQL steps run on; only from the config file (it holds no passwords, only where
   // to read them). Relative sqlite paths and password files are taken from the file's folder.
   sql::SqlTargets sql_targets;
@@ -36,7 +39,9 @@ struct Config {
   bool help = false;
   bool version = false;
 
-  std::string database_path() const;  // data_dir/stepd.db
+  std::string database_path() const;    // data_dir/stepd.db
+  std::string master_key_path() const;  // master_key_file, or data_dir/master.key
+  bool listens_on_loopback() const;     // 127.0.0.0/8 or localhost
 };
 
 // A setting that cannot be used; what() is the message for the user.

@@ -11,6 +11,7 @@
 #include "api/cpprest_http_invoker.h"
 #include "api/cpprest_threads.h"
 #include "api/http_server.h"
+#include "core/auth/authenticator.h"
 #include "core/common/clock.h"
 #include "core/common/token_codec.h"
 #include "core/engine/engine.h"
@@ -24,6 +25,7 @@
 #include "core/tasks/http_task_runner.h"
 #include "core/tasks/sql_task_runner.h"
 #include "server/config.h"
+#include "server/keys_command.h"
 
 namespace {
 
@@ -76,6 +78,28 @@ int run(const server::Config& config, const std::string& exe) {
   store::SqliteStore store(config.database_path());
   store.migrate(migrations);
   spdlog::info("store {} (schema from {})", config.database_path(), migrations);
+
+  // The safe default: without any access key nobody could authenticate, so the server is open,
+  // and that is only acceptable on loopback.
+  const int64_t access_keys = store.count_access_keys();
+  if (access_keys == 0 && !config.listens_on_loopback()) {
+    spdlog::critical(
+        "no access keys: refusing to serve {} without authentication. Create a key with "
+        "`stepd keys create --role admin --data-dir {}` and start again, or listen on "
+        "127.0.0.1",
+        config.listen_host, config.data_dir);
+    return 2;
+  }
+  if (access_keys == 0) {
+    spdlog::warn(
+        "no access keys: serving {} only, without authentication; create one with `stepd keys "
+        "create --role admin --data-dir {}`",
+        config.listen_host, config.data_dir);
+  } else {
+    spdlog::info("{} access key(s) in the store: every request but /healthz must authenticate",
+                 access_keys);
+  }
+  auth::SecretBox secret_box(server::master_key_for(store, config));
 
   std::string key =
       decode_hex_key(store.put_meta_if_absent("task_token_key", TokenCodec::generate_key()));
@@ -133,6 +157,9 @@ int run(const server::Config& config, const std::string& exe) {
   http_options.max_body_bytes = static_cast<size_t>(config.max_body_bytes);
   http_options.region = config.region;
   http_options.account = config.account;
+  http_options.authenticator = std::make_shared<auth::Authenticator>(
+      store, clock, std::move(secret_box),
+      auth::Authenticator::Options{.open_without_keys = config.listens_on_loopback()});
   api::HttpServer http(service, http_options);
   http.start();
   spdlog::info("listening on {}", http.url());
@@ -167,6 +194,10 @@ int run(const server::Config& config, const std::string& exe) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "keys") {
+    return server::run_keys_command(std::vector<std::string>(argv + 1, argv + argc),
+                                    exe_path(argv[0]));
+  }
   server::Config config;
   try {
     config = server::load_config(std::vector<std::string>(argv + 1, argv + argc),

@@ -138,4 +138,14 @@ struct SqlStatementRecord {
   std::string client_token;
 };
 
+// A key clients authenticate with (core/auth/). The secret is stored only sealed under the master
+// key, which the store never sees.
+struct AccessKeyRecord {
+  std::string access_key_id;      // 20 upper-case letters and digits, "STPD..."
+  std::string role;               // admin, operator or worker
+  std::string secret_ciphertext;  // sealed secret (core/auth/secret_box.h), hex text
+  int64_t created_ms = 0;
+  int64_t revoked_ms = 0;  // 0 while the key works
+};
+
 }  // namespace stepd::store

@@ -1313,6 +1313,76 @@ std::vector<SqlStatementRecord> SqliteStore::unfinished_sql_statements() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Access keys
+
+namespace {
+
+constexpr const char* kAccessKeySelect =
+    "SELECT access_key_id, role, secret_ciphertext, created_ms, revoked_ms FROM access_keys ";
+
+AccessKeyRecord read_access_key(const Query& q) {
+  return AccessKeyRecord{q.text(0), q.text(1), q.text(2), q.int64(3), q.int64(4)};
+}
+
+}  // namespace
+
+bool SqliteStore::create_access_key(const AccessKeyRecord& key) {
+  return run_on_writer<bool>([key](Connection& db) {
+    db.query(
+          "INSERT INTO access_keys (access_key_id, role, secret_ciphertext, created_ms, "
+          "revoked_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (access_key_id) DO NOTHING")
+        .bind_all(key.access_key_id, key.role, key.secret_ciphertext, key.created_ms,
+                  key.revoked_ms)
+        .run();
+    return db.changes() == 1;
+  });
+}
+
+std::optional<AccessKeyRecord> SqliteStore::get_access_key(const std::string& access_key_id) {
+  static const std::string sql = std::string(kAccessKeySelect) + "WHERE access_key_id = ?";
+  ReadLease db = reader();
+  auto q = (*db).query(sql);
+  q.bind_all(access_key_id);
+  if (!q.step()) {
+    return std::nullopt;
+  }
+  return read_access_key(q);
+}
+
+std::vector<AccessKeyRecord> SqliteStore::list_access_keys() {
+  static const std::string sql =
+      std::string(kAccessKeySelect) + "ORDER BY created_ms, access_key_id";
+  std::vector<AccessKeyRecord> keys;
+  ReadLease db = reader();
+  auto q = (*db).query(sql);
+  while (q.step()) {
+    keys.push_back(read_access_key(q));
+  }
+  return keys;
+}
+
+bool SqliteStore::revoke_access_key(const std::string& access_key_id, int64_t revoked_ms) {
+  return run_on_writer<bool>([access_key_id, revoked_ms](Connection& db) {
+    db.query("UPDATE access_keys SET revoked_ms = ? WHERE access_key_id = ? AND revoked_ms = 0")
+        .bind_all(revoked_ms, access_key_id)
+        .run();
+    if (db.changes() == 1) {
+      return true;
+    }
+    auto q = db.query("SELECT 1 FROM access_keys WHERE access_key_id = ?");
+    q.bind_all(access_key_id);
+    return q.step();
+  });
+}
+
+int64_t SqliteStore::count_access_keys() {
+  ReadLease db = reader();
+  auto q = (*db).query("SELECT count(*) FROM access_keys");
+  q.step();
+  return q.int64(0);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Timers and outbox
 
 std::vector<TimerRecord> SqliteStore::timers_due_before(int64_t due_ms, int limit) {

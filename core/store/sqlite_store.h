@@ -109,6 +109,12 @@ class SqliteStore final : public Store {
   std::optional<SqlStatementRecord> find_sql_statement_by_owner(int64_t execution_id,
                                                                 int64_t task_seq) override;
 
+  bool create_access_key(const AccessKeyRecord& key) override;
+  std::optional<AccessKeyRecord> get_access_key(const std::string& access_key_id) override;
+  std::vector<AccessKeyRecord> list_access_keys() override;
+  bool revoke_access_key(const std::string& access_key_id, int64_t revoked_ms) override;
+  int64_t count_access_keys() override;
+
   // Strictly before due_ms, soonest first.
   std::vector<TimerRecord> timers_due_before(int64_t due_ms, int limit) override;
   // Oldest first.

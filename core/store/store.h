@@ -150,6 +150,19 @@ class Store {
   virtual std::optional<SqlStatementRecord> find_sql_statement_by_owner(int64_t execution_id,
                                                                         int64_t task_seq) = 0;
 
+  // --- access keys (core/auth/). Reads go to the database every time, so a key created or
+  // revoked by another process (`stepd keys ...`) is seen by the next request.
+  // false when a key with this id exists already (nothing is written).
+  virtual bool create_access_key(const AccessKeyRecord& key) = 0;
+  virtual std::optional<AccessKeyRecord> get_access_key(const std::string& access_key_id) = 0;
+  // Every key, revoked ones too, ordered by creation time.
+  virtual std::vector<AccessKeyRecord> list_access_keys() = 0;
+  // Marks the key revoked at `revoked_ms`; false when there is no such key. Revoking a revoked
+  // key keeps its first revocation time and answers true.
+  virtual bool revoke_access_key(const std::string& access_key_id, int64_t revoked_ms) = 0;
+  // How many keys exist, revoked ones included.
+  virtual int64_t count_access_keys() = 0;
+
   // --- timers and outbox (for the engine's scheduler and for recovery)
   virtual std::vector<TimerRecord> timers_due_before(int64_t due_ms, int limit) = 0;
   virtual std::vector<OutboxRecord> pending_outbox(int limit) = 0;

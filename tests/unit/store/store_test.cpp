@@ -638,6 +638,41 @@ TEST_P(StoreTest, ExecutionIdsAreUniqueAndStayAheadAfterReopen) {
   EXPECT_GT(store().allocate_execution_id(), e.id);
 }
 
+AccessKeyRecord make_key(const std::string& id, const std::string& role, int64_t created_ms) {
+  return AccessKeyRecord{id, role, "sealed-" + id, created_ms, 0};
+}
+
+TEST_P(StoreTest, AccessKeysAreCreatedOnceListedAndRevoked) {
+  EXPECT_EQ(store().count_access_keys(), 0);
+  EXPECT_EQ(store().get_access_key("STPDAAAAAAAAAAAAAAAA"), std::nullopt);
+  EXPECT_TRUE(store().create_access_key(make_key("STPDBBBBBBBBBBBBBBBB", "worker", 20)));
+  EXPECT_TRUE(store().create_access_key(make_key("STPDAAAAAAAAAAAAAAAA", "admin", 10)));
+  // The id is the key: a second create changes nothing.
+  EXPECT_FALSE(store().create_access_key(make_key("STPDAAAAAAAAAAAAAAAA", "worker", 30)));
+  EXPECT_EQ(store().count_access_keys(), 2);
+
+  auto key = store().get_access_key("STPDAAAAAAAAAAAAAAAA");
+  ASSERT_TRUE(key);
+  EXPECT_EQ(key->role, "admin");
+  EXPECT_EQ(key->secret_ciphertext, "sealed-STPDAAAAAAAAAAAAAAAA");
+  EXPECT_EQ(key->created_ms, 10);
+  EXPECT_EQ(key->revoked_ms, 0);
+
+  auto keys = store().list_access_keys();
+  ASSERT_EQ(keys.size(), 2u);
+  EXPECT_EQ(keys[0].access_key_id, "STPDAAAAAAAAAAAAAAAA");  // oldest first
+  EXPECT_EQ(keys[1].access_key_id, "STPDBBBBBBBBBBBBBBBB");
+
+  EXPECT_TRUE(store().revoke_access_key("STPDBBBBBBBBBBBBBBBB", 100));
+  EXPECT_TRUE(store().revoke_access_key("STPDBBBBBBBBBBBBBBBB", 200));  // keeps the first time
+  EXPECT_FALSE(store().revoke_access_key("STPDCCCCCCCCCCCCCCCC", 100));
+  EXPECT_EQ(store().get_access_key("STPDBBBBBBBBBBBBBBBB")->revoked_ms, 100);
+  EXPECT_EQ(store().count_access_keys(), 2);  // revoked keys stay, so ids are never reissued
+
+  reopen();
+  EXPECT_EQ(store().get_access_key("STPDBBBBBBBBBBBBBBBB")->revoked_ms, 100);
+}
+
 TEST_P(StoreTest, EverythingCommittedSurvivesAReopen) {
   ASSERT_EQ(store().create_state_machine(make_machine("m")), CreateOutcome::kCreated);
   ASSERT_EQ(store().create_activity(ActivityRecord{kActivity, "a", 1}), CreateOutcome::kCreated);
@@ -1280,12 +1315,24 @@ class WriterGate {
   std::promise<void> release_;
 };
 
+// `stepd keys revoke` is another process with its own connections: the server's next read must
+// see the revocation, with no cache in between.
+TEST_F(SqliteStoreTest, AKeyRevokedThroughAnotherStoreIsSeenAtOnce) {
+  auto server = open();
+  auto cli = open();
+  ASSERT_TRUE(cli->create_access_key(AccessKeyRecord{"STPDAAAAAAAAAAAAAAAA", "admin", "x", 1, 0}));
+  ASSERT_TRUE(server->get_access_key("STPDAAAAAAAAAAAAAAAA"));
+  EXPECT_EQ(server->get_access_key("STPDAAAAAAAAAAAAAAAA")->revoked_ms, 0);
+  ASSERT_TRUE(cli->revoke_access_key("STPDAAAAAAAAAAAAAAAA", 5));
+  EXPECT_EQ(server->get_access_key("STPDAAAAAAAAAAAAAAAA")->revoked_ms, 5);
+}
+
 TEST_F(SqliteStoreTest, TheFileIsInWalMode) {
   auto store = open();
   RawDb raw(db_path());
   EXPECT_EQ(raw.scalar("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw.scalar("SELECT group_concat(name, ' ') FROM schema_migrations ORDER BY version"),
-            "0001_init.sql 0002_issue3.sql 0003_sql_statements.sql");
+            "0001_init.sql 0002_issue3.sql 0003_sql_statements.sql 0004_access_keys.sql");
 }
 
 TEST_F(SqliteStoreTest, ADatabaseAtVersionOneGainsTheRedriveColumnsAndDataTable) {
