@@ -75,9 +75,10 @@ Json parse_json_object(std::string_view body, const JsonLimits& limits) {
   Json parsed;
   try {
     parsed = Json::parse(body);
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
     // nlohmann's message names the byte offset and what it expected, which is what a person
-    // fixing a hand-written body needs.
+    // fixing a hand-written body needs. Not only parse_error: a number beyond a double's range
+    // (1e400) is out_of_range.
     throw serialization_error(std::string("request body is not valid JSON: ") + e.what());
   }
   if (!parsed.is_object()) {

@@ -31,6 +31,12 @@ TEST(JsonBody, RejectsWhatIsNotAnObject) {
   EXPECT_EQ(error_type("{} {}"), "SerializationException");
 }
 
+TEST(JsonBody, NumberBeyondADoubleIsASerializationError) {
+  // Found by fuzz_aws_json_request: nlohmann throws out_of_range, not parse_error, for these.
+  EXPECT_EQ(error_type(R"({"a": 1e400})"), "SerializationException");
+  EXPECT_EQ(error_type(R"({"a": [-1E+999]})"), "SerializationException");
+}
+
 TEST(JsonBody, DepthLimit) {
   JsonLimits limits;
   limits.max_depth = 4;
