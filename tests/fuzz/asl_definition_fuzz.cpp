@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <vector>
 
 #include "core/asl/parser.h"
 #include "tests/fuzz/fuzz_input.h"
