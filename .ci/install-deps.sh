@@ -5,7 +5,8 @@
 #
 #   bash .ci/install-deps.sh          # build dependencies
 #   bash .ci/install-deps.sh --test   # build dependencies + test tools (python3, curl, aws,
-#                                     # the PostgreSQL server the SQL-step tests start themselves)
+#                                     # the PostgreSQL server the SQL-step tests start themselves,
+#                                     # clang with libFuzzer for the fuzz targets)
 set -euo pipefail
 
 with_test_tools=0
@@ -31,7 +32,8 @@ packages=(
   libgtest-dev libbenchmark-dev
 )
 if [[ $with_test_tools == 1 ]]; then
-  packages+=(python3 curl postgresql)
+  # clang and its runtimes (libFuzzer, sanitizers) build the fuzz targets of tests/fuzz
+  packages+=(python3 curl postgresql clang libclang-rt-14-dev)
   # The AWS CLI may come from elsewhere (pip, pyenv); Debian's package only when none works.
   if ! aws --version >/dev/null 2>&1; then
     packages+=(awscli)

@@ -2,6 +2,8 @@
 # The test command (README, "Build and run the whole test suite"), run by .ci/run:
 #   1. installs what is missing (.ci/install-deps.sh --test);
 #   2. the plain build (RelWithDebInfo) and every test: unit, integration, conformance;
+#   3. the libFuzzer targets (tests/fuzz) in a clang build with ASan and UBSan, each run for a
+#      bounded time (label fuzz).
 # The sanitizer builds (.ci/sanitizers.sh) are not part of it yet: they join once their time on
 # CI's two cores is measured (issue 5).
 set -euo pipefail
@@ -15,5 +17,10 @@ step "plain build and tests"
 cmake -S . -B build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build-test -j2
 ctest --test-dir build-test --output-on-failure -j2 --timeout 600
+
+step "fuzz targets, bounded runs"
+cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DSTEPD_FUZZ=ON -DSTEPD_BUILD_BENCH=OFF
+cmake --build build-fuzz -j2 --target fuzz_targets
+ctest --test-dir build-fuzz -L fuzz --output-on-failure
 
 step "all tests passed"

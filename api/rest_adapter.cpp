@@ -163,7 +163,8 @@ RestCall prepare_rest_call(const RouteMatch& match, std::string_view raw_query,
       continue;
     }
     auto q = std::find_if(route.query.begin(), route.query.end(),
-                          [&](const QueryParam& p) { return p.name == name; });
+                          // clang before 16 cannot capture a structured binding
+                          [&key = name](const QueryParam& p) { return p.name == key; });
     if (q == route.query.end()) {
       throw validation_error("unknown query parameter " + name +
                              " (accepted: " + accepted_query_names(route) + ")");

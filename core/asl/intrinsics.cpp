@@ -196,7 +196,7 @@ class Parser {
     while (pos_ < s_.size()) {
       char c = s_[pos_];
       if (quote) {
-        if (c == '\\') {
+        if (c == '\\' && pos_ + 1 < s_.size()) {  // a last backslash escapes nothing
           ++pos_;
         } else if (c == quote) {
           quote = 0;

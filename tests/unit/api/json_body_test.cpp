@@ -36,6 +36,8 @@ TEST(JsonBody, RejectsNulBytesAndNumbersBeyondDouble) {
   EXPECT_EQ(error_type(std::string("{\"a\":1}\0{\"b\"", 12)), "SerializationException");
   EXPECT_EQ(error_type(R"({"maxResults": 1e400})"), "SerializationException");
   EXPECT_EQ(error_type(R"({"maxResults": -1e400})"), "SerializationException");
+  // Found by fuzz_aws_json_request too: nlohmann throws out_of_range, not parse_error.
+  EXPECT_EQ(error_type(R"({"a": [-1E+999]})"), "SerializationException");
 }
 
 TEST(JsonBody, DepthLimit) {

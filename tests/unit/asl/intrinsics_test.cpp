@@ -11,8 +11,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "core/asl/json_path.h"
 #include "core/asl/payload_template.h"
@@ -871,6 +874,20 @@ TEST_F(IntrinsicsTest, ValidationAcceptsWellFormedCalls) {
         R"(States.Format('\{\} \' \\ {}', 1))", "States.Array ( 1 , 2 )"}) {
     SCOPED_TRACE(good);
     EXPECT_NO_THROW(validate_intrinsic(good));
+  }
+}
+
+TEST_F(IntrinsicsTest, PathArgumentEndingInABackslashStaysInsideTheText) {
+  // Found by fuzz_intrinsics: a backslash as the last byte of a quoted name in a path argument
+  // made the path scanner step past the end and read the byte after the text (caught by ASan;
+  // the bytes live in a buffer of exactly their size, not a std::string with a terminator).
+  for (std::string text : {R"(States.Format($['a\)", R"(States.Array($["\)"}) {
+    SCOPED_TRACE(text);
+    std::unique_ptr<char[]> exact(new char[text.size()]);
+    std::copy(text.begin(), text.end(), exact.get());
+    std::string_view expr(exact.get(), text.size());
+    EXPECT_THROW(validate_intrinsic(expr), std::invalid_argument);
+    EXPECT_THROW(evaluate_intrinsic(expr, scope), std::invalid_argument);
   }
 }
 

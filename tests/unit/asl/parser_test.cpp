@@ -327,6 +327,17 @@ TEST(Parser, MalformedAndHostileInput) {
   } catch (const DefinitionException& e) {
     EXPECT_EQ(e.code(), "INVALID_JSON_DESCRIPTION");
   }
+  // A number beyond a double's range is bad JSON too, not an escaping exception (found by
+  // fuzz_asl_definition).
+  const char* huge =
+      R"({"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": 1e400, "End": true}}})";
+  try {
+    parse_state_machine(huge);
+    ADD_FAILURE() << "accepted " << huge;
+  } catch (const DefinitionException& e) {
+    EXPECT_EQ(e.code(), "INVALID_JSON_DESCRIPTION");
+  }
+  EXPECT_EQ(validate_state_machine(huge).at(0).code, "INVALID_JSON_DESCRIPTION");
   // Deep nesting is refused before anything recursive touches it.
   std::string deep(100000, '[');
   EXPECT_THROW(parse_state_machine(deep), DefinitionException);
