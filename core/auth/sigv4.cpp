@@ -123,16 +123,6 @@ std::string canonical_header_value(std::string_view value) {
   return out;
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date (the usual era arithmetic).
-int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2 ? 1 : 0;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
 }  // namespace
 
 bool find_header(const HttpRequestView& request, std::string_view name, std::string* value) {
@@ -329,7 +319,16 @@ int64_t parse_amz_date(std::string_view text) {
       s < 0 || s > 60) {
     return -1;
   }
-  return ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000 + s * 1000;
+  // timegm is gmtime_r's inverse (format_amz_date below); it normalises, so a 31st of a short
+  // month moves on, as the old arithmetic did.
+  std::tm tm{};
+  tm.tm_year = static_cast<int>(y - 1900);
+  tm.tm_mon = static_cast<int>(mo - 1);
+  tm.tm_mday = static_cast<int>(d);
+  tm.tm_hour = static_cast<int>(h);
+  tm.tm_min = static_cast<int>(mi);
+  tm.tm_sec = static_cast<int>(s);
+  return static_cast<int64_t>(timegm(&tm)) * 1000;
 }
 
 std::string format_amz_date(int64_t epoch_ms) {
