@@ -14,6 +14,7 @@
 #include "api/auth_gate.h"
 #include "api/aws_json_adapter.h"
 #include "api/body_reader.h"
+#include "api/cpprest_threads.h"
 #include "api/error_reply.h"
 #include "api/request_id.h"
 #include "api/rest_adapter.h"
@@ -395,7 +396,10 @@ void HttpServer::start() {
 
   auto listener = std::make_unique<web::http::experimental::listener::http_listener>(url() + "/");
   listener->support([shared = shared_](http_request request) { handle(shared, request); });
-  listener->open().wait();
+  if (!with_one_cpprest_thread([&] { listener->open().wait(); })) {
+    spdlog::debug("HTTP listener opened on the whole cpprestsdk pool; a request in its first "
+                  "instant may be answered 404 by the library");
+  }
   listener_ = std::move(listener);
   spdlog::info("HTTP server listening on {}", url());
 }

@@ -324,5 +324,39 @@ TEST_F(HttpServerTest, StopLetsRequestsInFlightFinishAndRefusesNewOnes) {
   stopping.get();
 }
 
+// Whether two handlers queued on cpprestsdk's pool ever run at once: the first waits (up to
+// `patience`) for the second to start.
+bool pool_runs_two_at_once(std::chrono::milliseconds patience) {
+  auto started = std::make_shared<std::promise<void>>();
+  auto overlapped = std::make_shared<std::promise<bool>>();
+  auto& service = crossplat::threadpool::shared_instance().service();
+  service.post([started, overlapped, patience] {
+    auto second = started->get_future();
+    overlapped->set_value(second.wait_for(patience) == std::future_status::ready);
+  });
+  service.post([started] { started->set_value(); });
+  return overlapped->get_future().get();
+}
+
+// What HttpServer::start() opens its listener under (see cpprest_threads.h): while it lasts,
+// the pool runs one handler at a time, so the listener's registration (a handler) ends before
+// an early connection's request (another handler) is looked at.
+TEST(CpprestThreadsTest, ThePoolRunsOneHandlerAtATimeWhileNarrowed) {
+  initialize_cpprest_threads(4);
+  ASSERT_TRUE(pool_runs_two_at_once(std::chrono::seconds(30)));  // the pool as it normally is
+  bool overlapped = true;
+  EXPECT_TRUE(with_one_cpprest_thread(
+      [&] { overlapped = pool_runs_two_at_once(std::chrono::milliseconds(300)); }));
+  EXPECT_FALSE(overlapped);
+  EXPECT_TRUE(pool_runs_two_at_once(std::chrono::seconds(30)));  // and as it is after
+}
+
+TEST(CpprestThreadsTest, ThePoolIsWholeAgainWhenTheWorkThrows) {
+  initialize_cpprest_threads(4);
+  EXPECT_THROW(with_one_cpprest_thread([] { throw std::runtime_error("open failed"); }),
+               std::runtime_error);
+  EXPECT_TRUE(pool_runs_two_at_once(std::chrono::seconds(30)));
+}
+
 }  // namespace
 }  // namespace stepd::api
