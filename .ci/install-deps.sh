@@ -38,6 +38,10 @@ if [[ $with_test_tools == 1 ]]; then
   if ! aws --version >/dev/null 2>&1; then
     packages+=(awscli)
   fi
+  # boto3 runs the worker example (examples/workers) in the auth tests.
+  if ! python3 -c 'import boto3' >/dev/null 2>&1; then
+    packages+=(python3-boto3)
+  fi
 fi
 
 installed() {

@@ -12,6 +12,8 @@ import urllib.request
 from stepd_harness import (REGION, ROLE_ARN, ApiError, ServerTestCase, _bin, _send, free_port,
                            wait_until)
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+WORKER_EXAMPLE = os.path.join(REPO, "examples", "workers", "activity_worker.py")
 PASS_MACHINE = json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}})
 
 
@@ -127,6 +129,47 @@ class AuthTest(ServerTestCase):
         self.assertIn(self.worker["access_key_id"], log)
         for key in (self.admin, self.worker):
             self.assertNotIn(key["secret_access_key"], log)
+
+    def test_the_boto3_worker_example_finishes_tasks_with_a_worker_key(self):
+        rc, activity = self.cli(self.admin, "create-activity", "--name", "greeter")
+        self.assertEqual(rc, 0, activity)
+        machine = json.dumps({"StartAt": "Greet", "States": {"Greet": {
+            "Type": "Task", "Resource": activity["activityArn"], "HeartbeatSeconds": 30,
+            "End": True}}})
+        rc, sm = self.cli(self.admin, "create-state-machine", "--name", "greet",
+                          "--definition", machine, "--role-arn", ROLE_ARN)
+        self.assertEqual(rc, 0, sm)
+        runs = {}
+        for name in ("Ada", "Grace", ""):
+            rc, started = self.cli(self.admin, "start-execution", "--state-machine-arn",
+                                   sm["stateMachineArn"], "--input", json.dumps({"name": name}))
+            self.assertEqual(rc, 0, started)
+            runs[name] = started["executionArn"]
+
+        env = dict(os.environ)
+        env.update({"AWS_ACCESS_KEY_ID": self.worker["access_key_id"],
+                    "AWS_SECRET_ACCESS_KEY": self.worker["secret_access_key"],
+                    "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull})
+        p = subprocess.run(["python3", WORKER_EXAMPLE, "--endpoint", self.server.endpoint,
+                            "--activity-arn", activity["activityArn"], "--max-tasks", "3",
+                            "--heartbeat-seconds", "0.2"],
+                           env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+        def described(arn):
+            rc, out = self.cli(self.admin, "describe-execution", "--execution-arn", arn)
+            self.assertEqual(rc, 0, out)
+            return out
+        for name in ("Ada", "Grace"):
+            out = described(runs[name])
+            self.assertEqual(out["status"], "SUCCEEDED", out)
+            self.assertEqual(json.loads(out["output"]), {"greeting": f"Hello, {name}!"})
+        out = described(runs[""])
+        self.assertEqual(out["status"], "FAILED", out)
+        self.assertEqual(out["error"], "ValueError")
+        # The worker key did the work, and its secret stayed out of the log.
+        log = read_text(self.server.log_path)
+        self.assertNotIn(self.worker["secret_access_key"], log)
 
     def test_a_key_revoked_while_the_server_runs_is_refused_on_the_next_call(self):
         token = f"{self.worker['access_key_id']}:{self.worker['secret_access_key']}"
