@@ -21,10 +21,12 @@ import struct
 import sys
 
 TARGETS = ["asl_definition", "json_path", "intrinsics", "choice_rule", "payload_template",
-           "task_token", "aws_json_request", "rest_request", "sql_script"]
+           "task_token", "aws_json_request", "rest_request", "sql_script", "sigv4"]
 SEPARATOR = "\n---\n"  # tests/fuzz/fuzz_input.h: kPartSeparator
 TOKEN_KEY = b"k" * 32  # tests/fuzz/task_token_fuzz.cpp: the codec's fixed key
 ROLE = "arn:aws:iam::123456789012:role/stepd"
+SIGV4_SECRET = b"stepd-fuzz-secret"  # tests/fuzz/sigv4_fuzz.cpp: kSecret
+SIGV4_DATE = "20231114T221320Z"  # 1,700,000,000 s, the target's clock when a request has no date
 # Seeds per target taken from the cases: enough to cover every feature, few enough that loading
 # them stays a small part of a 20-second run.
 MAX_CASE_SEEDS = 400
@@ -115,6 +117,49 @@ def sealed_token(execution_id, task_seq, nonce):
     return base64.urlsafe_b64encode(body + mac).rstrip(b"=")
 
 
+def signed_request(method, path, query, body, service, extra_headers=(), content_sha=False):
+    """A request signed with SigV4 as the AWS SDKs sign one (plain paths, so no encoding)."""
+    body = body.encode("utf-8")
+    payload_hash = hashlib.sha256(body).hexdigest()
+    headers = [("Host", "127.0.0.1:8080"), ("X-Amz-Date", SIGV4_DATE)] + list(extra_headers)
+    if content_sha:
+        headers.append(("X-Amz-Content-Sha256", payload_hash))
+    signed = sorted((name.lower(), value.strip()) for name, value in headers)
+    names = ";".join(name for name, _ in signed)
+    canonical_query = "&".join(sorted(query.split("&"))) if query else ""
+    canonical = "\n".join([method, path, canonical_query]
+                          + [f"{name}:{value}" for name, value in signed]
+                          + ["", names, payload_hash])
+    scope = f"{SIGV4_DATE[:8]}/us-east-1/{service}/aws4_request"
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", SIGV4_DATE, scope,
+                         hashlib.sha256(canonical.encode("utf-8")).hexdigest()])
+    key = b"AWS4" + SIGV4_SECRET
+    for part in (SIGV4_DATE[:8], "us-east-1", service, "aws4_request"):
+        key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
+    signature = hmac.new(key, to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+    headers.append(("Authorization", f"AWS4-HMAC-SHA256 Credential=AKIDFUZZ/{scope}, "
+                                     f"SignedHeaders={names}, Signature={signature}"))
+    target = path + ("?" + query if query else "")
+    lines = [f"{method} {target} HTTP/1.1"] + [f"{name}: {value}" for name, value in headers]
+    return "\r\n".join(lines) + "\r\n\r\n" + body.decode("utf-8")
+
+
+def add_sigv4_seeds(corpus):
+    json_type = ("Content-Type", "application/x-amz-json-1.0")
+    states = lambda action: ("X-Amz-Target", "AWSStepFunctions." + action)
+    corpus.add("sigv4", signed_request("POST", "/", "", '{"maxResults":10}', "states",
+                                       [json_type, states("ListStateMachines")]))
+    corpus.add("sigv4", signed_request("POST", "/", "", '{"taskToken":"AQ","output":"{}"}',
+                                       "states", [json_type, states("SendTaskSuccess")],
+                                       content_sha=True))
+    corpus.add("sigv4", signed_request("POST", "/", "", '{"Sql":"select 1"}', "redshift-data",
+                                       [json_type, ("X-Amz-Target",
+                                                    "RedshiftData.ExecuteStatement")]))
+    corpus.add("sigv4", signed_request("GET", "/v1/executions", "maxResults=5&statusFilter=RUNNING",
+                                       "", "states"))
+    corpus.add("sigv4", signed_request("GET", "/healthz", "", "", "execute-api"))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", required=True, help="the shared folder (conformance cases)")
@@ -133,6 +178,8 @@ def main():
 
     for ids in [(1, 1, 0), (42, 7, 2**64 - 1), (2**63 - 1, 0, 12345)]:
         corpus.add("task_token", sealed_token(*ids))
+
+    add_sigv4_seeds(corpus)
 
     repo = os.path.dirname(os.path.dirname(os.path.abspath(args.source)))
     for pattern in ("examples/**/*.sql", "migrations/**/*.sql"):
