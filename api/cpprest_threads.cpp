@@ -59,7 +59,7 @@ bool with_one_cpprest_thread(const std::function<void()>& work) {
   {
     std::unique_lock lock(gate->mu);
     all_parked = in_force != 0 && gate->cv.wait_for(lock, std::chrono::seconds(1),
-                                                   [&] { return gate->parked == to_park; });
+                                                    [&] { return gate->parked == to_park; });
   }
   auto release = [&] {
     std::lock_guard lock(gate->mu);

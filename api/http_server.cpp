@@ -397,8 +397,9 @@ void HttpServer::start() {
   auto listener = std::make_unique<web::http::experimental::listener::http_listener>(url() + "/");
   listener->support([shared = shared_](http_request request) { handle(shared, request); });
   if (!with_one_cpprest_thread([&] { listener->open().wait(); })) {
-    spdlog::debug("HTTP listener opened on the whole cpprestsdk pool; a request in its first "
-                  "instant may be answered 404 by the library");
+    spdlog::debug(
+        "HTTP listener opened on the whole cpprestsdk pool; a request in its first "
+        "instant may be answered 404 by the library");
   }
   listener_ = std::move(listener);
   spdlog::info("HTTP server listening on {}", url());
