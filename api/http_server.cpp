@@ -77,11 +77,18 @@ struct StringHash {
 struct HttpActionMetrics {
   std::string action;
   metrics::Family<metrics::Counter>* requests = nullptr;
-  metrics::Histogram* duration = nullptr;
+  metrics::Family<metrics::Histogram>* durations = nullptr;
+  // Resolved at the first request of the action, so that actions nobody calls add no series.
+  std::atomic<metrics::Histogram*> duration{nullptr};
   std::array<std::atomic<metrics::Counter*>, kStatusSlots> by_status{};
 
   void record(int status, double seconds) {
-    duration->observe(seconds);
+    metrics::Histogram* histogram = duration.load(std::memory_order_acquire);
+    if (!histogram) {
+      histogram = &durations->labels({action});
+      duration.store(histogram, std::memory_order_release);
+    }
+    histogram->observe(seconds);
     const int slot = status_slot(status);
     if (slot < 0) {
       requests->labels({action, std::to_string(status)}).inc();
@@ -123,7 +130,7 @@ struct HttpServer::Shared {
       it->second = std::make_unique<HttpActionMetrics>();
       it->second->action = std::string(action);
       it->second->requests = requests_family;
-      it->second->duration = &duration_family->labels({action});
+      it->second->durations = duration_family;
     }
     return it->second.get();
   }

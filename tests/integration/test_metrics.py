@@ -136,8 +136,12 @@ class MetricsTest(ServerTestCase):
         got = {}
         poll = threading.Thread(target=lambda: got.update(s.get_activity_task(act)))
         poll.start()
-        wait_until(lambda: value(self.scrape(), "stepd_activity_pollers", activity="m-act") == 1,
-                   what="one waiting poller")
+        def one_poller():
+            try:
+                return value(self.scrape(), "stepd_activity_pollers", activity="m-act") == 1
+            except KeyError:  # the poll has not reached the server yet
+                return False
+        wait_until(one_poller, what="one waiting poller")
         answered = s.start_execution(act_arn, {"n": 1})
         poll.join(30)
         self.assertIn("taskToken", got)

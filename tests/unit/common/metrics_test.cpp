@@ -97,6 +97,8 @@ TEST(MetricsTest, LabelValuesAndHelpAreEscaped) {
 TEST(MetricsTest, ValuesAreFormattedForTheTextFormat) {
   EXPECT_EQ(format_value(3), "3");
   EXPECT_EQ(format_value(0.25), "0.25");
+  EXPECT_EQ(format_value(0.0001), "0.0001");
+  EXPECT_EQ(format_value(1e20), "1e+20");
   EXPECT_EQ(format_value(std::numeric_limits<double>::infinity()), "+Inf");
   EXPECT_EQ(format_value(-std::numeric_limits<double>::infinity()), "-Inf");
   EXPECT_EQ(format_value(std::numeric_limits<double>::quiet_NaN()), "NaN");
