@@ -6,6 +6,7 @@ namespace stepd::api {
 
 std::string action_of(const web::http::http_request& request, const RouteMatch& match) {
   if (match.route && match.route->kind == RouteKind::kRest) return std::string(match.route->action);
+  if (match.route && match.route->kind == RouteKind::kMetrics) return std::string(kMetricsAction);
   auto it = request.headers().find("X-Amz-Target");
   if (it == request.headers().end()) return "";
   std::string_view target = it->second;

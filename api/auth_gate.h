@@ -10,6 +10,9 @@
 
 namespace stepd::api {
 
+// What GET /metrics counts as in the role policy (core/auth/keys.cpp): not an AWS action.
+inline constexpr std::string_view kMetricsAction = "GetMetrics";
+
 // The action a request calls: "StartExecution", "RedshiftData.DescribeStatement"; "" when
 // POST / names no known target (the adapter then refuses it, once the caller is known).
 std::string action_of(const web::http::http_request& request, const RouteMatch& match);

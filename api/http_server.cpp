@@ -3,10 +3,12 @@
 #include <spdlog/spdlog.h>
 #include "api/cpprest.h"
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -23,10 +25,121 @@
 
 namespace stepd::api {
 
+namespace {
+
+// The label for requests that name no action this server knows (404, 405, bad targets, refused
+// heads): one value, so that junk traffic cannot grow the number of series.
+constexpr std::string_view kUnknownAction = "unknown";
+
+// The status codes this server answers with, each given a slot so that recording a reply is an
+// array index and an atomic add; any other code takes the family's mutex (rare by design).
+int status_slot(int status) {
+  switch (status) {
+    case 200:
+      return 0;
+    case 400:
+      return 1;
+    case 403:
+      return 2;
+    case 404:
+      return 3;
+    case 405:
+      return 4;
+    case 408:
+      return 5;
+    case 413:
+      return 6;
+    case 414:
+      return 7;
+    case 429:
+      return 8;
+    case 431:
+      return 9;
+    case 500:
+      return 10;
+    case 503:
+      return 11;
+    default:
+      return -1;
+  }
+}
+constexpr size_t kStatusSlots = 12;
+
+// Lets the action map be searched with a string_view, without building a string per request.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+}  // namespace
+
+// The request metrics of one action label, resolved once so that a reply records without
+// building strings or looking anything up by name.
+struct HttpActionMetrics {
+  std::string action;
+  metrics::Family<metrics::Counter>* requests = nullptr;
+  metrics::Family<metrics::Histogram>* durations = nullptr;
+  // Resolved at the first request of the action, so that actions nobody calls add no series.
+  std::atomic<metrics::Histogram*> duration{nullptr};
+  std::array<std::atomic<metrics::Counter*>, kStatusSlots> by_status{};
+
+  void record(int status, double seconds) {
+    metrics::Histogram* histogram = duration.load(std::memory_order_acquire);
+    if (!histogram) {
+      histogram = &durations->labels({action});
+      duration.store(histogram, std::memory_order_release);
+    }
+    histogram->observe(seconds);
+    const int slot = status_slot(status);
+    if (slot < 0) {
+      requests->labels({action, std::to_string(status)}).inc();
+      return;
+    }
+    auto& cached = by_status[static_cast<size_t>(slot)];
+    metrics::Counter* counter = cached.load(std::memory_order_acquire);
+    if (!counter) {
+      // Two threads may both resolve it; labels() gives both the same child.
+      counter = &requests->labels({action, std::to_string(status)});
+      cached.store(counter, std::memory_order_release);
+    }
+    counter->inc();
+  }
+};
+
 struct HttpServer::Shared {
   Shared(ops::Operations& o, Options opt) : ops(o), options(std::move(opt)) {
     scope.region = options.region;
     scope.account = options.account;
+    if (options.metrics) {
+      requests_family = &options.metrics->counter(
+          "stepd_http_requests_total", "HTTP requests answered, by action and status code.",
+          {"action", "status"});
+      duration_family = &options.metrics->histogram(
+          "stepd_http_request_duration_seconds",
+          "Time from a request's arrival to its reply being handed to the connection, by action.",
+          {"action"}, metrics::latency_buckets());
+      unknown_action = add_action_metrics(kUnknownAction);
+      health_action = add_action_metrics("healthz");
+      metrics_action = add_action_metrics("metrics");
+    }
+  }
+
+  // Called before serving starts (constructor, start()); read-only afterwards.
+  HttpActionMetrics* add_action_metrics(std::string_view action) {
+    auto [it, inserted] = action_metrics.try_emplace(std::string(action));
+    if (inserted) {
+      it->second = std::make_unique<HttpActionMetrics>();
+      it->second->action = std::string(action);
+      it->second->requests = requests_family;
+      it->second->durations = duration_family;
+    }
+    return it->second.get();
+  }
+  // The metrics of a known action, or those of the "unknown" label (null without a registry).
+  HttpActionMetrics* metrics_for(std::string_view action) const {
+    if (!options.metrics) return nullptr;
+    auto it = action_metrics.find(action);
+    return it == action_metrics.end() ? unknown_action : it->second.get();
   }
 
   void begin_request() {
@@ -42,6 +155,13 @@ struct HttpServer::Shared {
   const Options options;
   ArnScope scope;
   std::unordered_set<std::string> actions;  // filled by start(), read-only afterwards
+  metrics::Family<metrics::Counter>* requests_family = nullptr;
+  metrics::Family<metrics::Histogram>* duration_family = nullptr;
+  std::unordered_map<std::string, std::unique_ptr<HttpActionMetrics>, StringHash, std::equal_to<>>
+      action_metrics;
+  HttpActionMetrics* unknown_action = nullptr;
+  HttpActionMetrics* health_action = nullptr;
+  HttpActionMetrics* metrics_action = nullptr;
   std::atomic<bool> draining{false};
   std::mutex mu;
   std::condition_variable idle;
@@ -63,7 +183,8 @@ class Exchange {
         request_(std::move(request)),
         request_id_(new_request_id()),
         started_(std::chrono::steady_clock::now()),
-        label_(request_.method() + " " + request_.request_uri().path()) {
+        label_(request_.method() + " " + request_.request_uri().path()),
+        metrics_(shared_->unknown_action) {
     shared_->begin_request();
   }
 
@@ -83,18 +204,40 @@ class Exchange {
   HttpServer::Shared& shared() { return *shared_; }
 
   // Set before the request is handed to an operation, so the reply thread sees them.
-  void set_action(std::string_view action) { label_ += " " + std::string(action); }
+  void set_action(std::string_view action) {
+    label_ += " " + std::string(action);
+    metrics_ = shared_->metrics_for(action);
+  }
+  // For routes that are not actions (/healthz, /metrics).
+  void set_metrics(HttpActionMetrics* metrics) { metrics_ = metrics; }
   void set_content_type(std::string_view type) { content_type_ = type; }
 
   void reply(int status, const Json& body, const Headers& extra = {}) {
+    if (replied_.load()) return;  // no serialising for a reply that will not be sent
+    send(status, body.dump(-1, ' ', false, Json::error_handler_t::replace), extra);
+  }
+
+  // A body that is not JSON (GET /metrics).
+  void reply_text(int status, std::string text, std::string_view content_type) {
+    set_content_type(content_type);
+    send(status, std::move(text), {});
+  }
+
+  void reply_error(std::exception_ptr error, const Headers& extra = {}) {
+    auto [status, body] = error_reply(error);
+    reply(status, body, extra);
+  }
+
+ private:
+  void send(int status, std::string body, const Headers& extra) {
     if (replied_.exchange(true)) return;
     http_response response(static_cast<web::http::status_code>(status));
     response.headers().add("x-amzn-RequestId", request_id_);
     for (const auto& [name, value] : extra) response.headers().add(name, value);
-    response.set_body(body.dump(-1, ' ', false, Json::error_handler_t::replace), content_type_);
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                  std::chrono::steady_clock::now() - started_)
-                  .count();
+    response.set_body(std::move(body), content_type_);
+    const auto elapsed = std::chrono::steady_clock::now() - started_;
+    if (metrics_) metrics_->record(status, std::chrono::duration<double>(elapsed).count());
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count();
     spdlog::debug("{} -> {} ({} ms) id={}", label_, status, ms, request_id_);
     try {
       // The request stays in flight until the reply has been written: stop() closes the
@@ -116,17 +259,12 @@ class Exchange {
     }
   }
 
-  void reply_error(std::exception_ptr error, const Headers& extra = {}) {
-    auto [status, body] = error_reply(error);
-    reply(status, body, extra);
-  }
-
- private:
   std::shared_ptr<HttpServer::Shared> shared_;
   http_request request_;
   std::string request_id_;
   std::chrono::steady_clock::time_point started_;
   std::string label_;
+  HttpActionMetrics* metrics_;  // null without a registry
   std::string content_type_{kRestContentType};
   std::atomic<bool> replied_{false};
 };
@@ -224,6 +362,7 @@ void serve_aws_json(const ExchangePtr& ex, const std::string& body) {
 
 void serve_health(const ExchangePtr& ex) {
   auto& shared = ex->shared();
+  ex->set_metrics(shared.health_action);
   Json body = Json::object();
   if (shared.draining.load()) {
     body["status"] = "stopping";
@@ -235,6 +374,16 @@ void serve_health(const ExchangePtr& ex) {
     body["status"] = "ok";
     ex->reply(200, body);
   }
+}
+
+// Prometheus' text exposition format; the registry renders every family.
+constexpr std::string_view kMetricsContentType = "text/plain; version=0.0.4";
+
+void serve_metrics(const ExchangePtr& ex) {
+  auto& shared = ex->shared();
+  ex->set_metrics(shared.metrics_action);
+  ex->reply_text(200, shared.options.metrics ? shared.options.metrics->render() : std::string(),
+                 kMetricsContentType);
 }
 
 std::string join(const std::vector<std::string_view>& items) {
@@ -313,6 +462,10 @@ void serve(const ExchangePtr& ex, const RequestBody& body) {
               {{"Allow", allowed}});
     return;
   }
+  // Refusals by the authenticator are counted under the action that was asked for.
+  ex->set_metrics(match->route->kind == RouteKind::kMetrics
+                      ? shared.metrics_action
+                      : shared.metrics_for(action_of(request, *match)));
   authorize_request(shared.options.authenticator.get(), request, *match, body.bytes);
   switch (match->route->kind) {
     case RouteKind::kAwsJson:
@@ -323,6 +476,9 @@ void serve(const ExchangePtr& ex, const RequestBody& body) {
       return;
     case RouteKind::kHealth:
       serve_health(ex);
+      return;
+    case RouteKind::kMetrics:
+      serve_metrics(ex);
       return;
   }
 }
@@ -391,7 +547,10 @@ std::string HttpServer::url() const {
 void HttpServer::start() {
   if (listener_) return;
   initialize_cpprest_threads(shared_->options.threads);
-  for (auto& action : shared_->ops.actions()) shared_->actions.insert(action);
+  for (auto& action : shared_->ops.actions()) {
+    shared_->actions.insert(action);
+    if (shared_->options.metrics) shared_->add_action_metrics(action);
+  }
   shared_->draining = false;
 
   auto listener = std::make_unique<web::http::experimental::listener::http_listener>(url() + "/");

@@ -10,6 +10,7 @@
 #include "api/cpprest_threads.h"
 #include "api/json_body.h"
 #include "core/auth/authenticator.h"
+#include "core/common/metrics.h"
 #include "core/ops/operations.h"
 
 namespace web::http::experimental::listener {
@@ -46,6 +47,9 @@ class HttpServer {
     std::chrono::milliseconds drain_timeout{10000};
     // Checks every request but /healthz (core/auth); null serves everyone.
     std::shared_ptr<const auth::Authenticator> authenticator;
+    // Where requests are counted and timed, and what GET /metrics renders; it must outlive the
+    // server. Null: nothing is recorded and /metrics answers an empty page.
+    metrics::Registry* metrics = nullptr;
   };
 
   HttpServer(ops::Operations& ops, Options options);

@@ -13,6 +13,7 @@ std::vector<Route> make_table() {
   return {
       {"POST", "/", K::kAwsJson, {}, false, {}, {}, false},
       {"GET", "/healthz", K::kHealth, {}, false, {}, {}, false},
+      {"GET", "/metrics", K::kMetrics, {}, false, {}, {}, false},
 
       {"POST",
        "/v1/state-machines",

@@ -13,6 +13,7 @@ namespace stepd::api {
 enum class RouteKind {
   kAwsJson,  // POST /, the AWS JSON 1.0 door (X-Amz-Target names the action)
   kHealth,   // GET /healthz
+  kMetrics,  // GET /metrics, Prometheus text format
   kRest,     // /v1/..., one AWS action per route
 };
 

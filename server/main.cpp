@@ -13,11 +13,13 @@
 #include "api/http_server.h"
 #include "core/auth/authenticator.h"
 #include "core/common/clock.h"
+#include "core/common/metrics.h"
 #include "core/common/token_codec.h"
 #include "core/engine/engine.h"
 #include "core/ops/service.h"
 #include "core/sql/pg_pool.h"
 #include "core/sql/redshift_data.h"
+#include "core/sql/sql_metrics.h"
 #include "core/sql/sqlite_executor.h"
 #include "core/store/sqlite_store.h"
 #include "core/tasks/activity_dispatcher.h"
@@ -75,7 +77,12 @@ int run(const server::Config& config, const std::string& exe) {
   }
   std::string migrations = server::resolve_migrations_dir(config, exe, STEPD_SOURCE_DIR);
 
-  store::SqliteStore store(config.database_path());
+  // Declared first so that it outlives everything that records into it or is read by it.
+  metrics::Registry metrics;
+
+  store::SqliteStore::Options store_options;
+  store_options.metrics = &metrics;
+  store::SqliteStore store(config.database_path(), store_options);
   store.migrate(migrations);
   spdlog::info("store {} (schema from {})", config.database_path(), migrations);
 
@@ -111,12 +118,14 @@ int run(const server::Config& config, const std::string& exe) {
   engine_options.region = config.region;
   engine_options.account = config.account;
   engine_options.history_limit = config.history_limit;
+  engine_options.metrics = &metrics;
   engine::Engine engine(store, clock, ids, tokens, engine_options);
 
   tasks::ActivityDispatcherOptions activity_options;
   activity_options.poll_ms = int64_t{config.activity_poll_seconds} * 1000;
+  activity_options.metrics = &metrics;
   tasks::ActivityDispatcher activities(store, engine, activity_options);
-  tasks::CallbackService callbacks(engine, tokens);
+  tasks::CallbackService callbacks(engine, tokens, &metrics);
   api::CpprestHttpInvoker invoker;
   tasks::HttpTaskRunner http_tasks(engine, invoker);
 
@@ -133,6 +142,7 @@ int run(const server::Config& config, const std::string& exe) {
     executor_by_target[name] = executors.back().get();
     spdlog::info("sql target {}", target.describe());
   }
+  sql::register_sql_metrics(metrics, executor_by_target);
   sql::RedshiftDataService::Options data_options;
   data_options.scripts_dir = config.scripts_dir;
   sql::RedshiftDataService redshift_data(store, config.sql_targets, executor_by_target, clock, ids,
@@ -157,6 +167,7 @@ int run(const server::Config& config, const std::string& exe) {
   http_options.max_body_bytes = static_cast<size_t>(config.max_body_bytes);
   http_options.region = config.region;
   http_options.account = config.account;
+  http_options.metrics = &metrics;
   http_options.authenticator = std::make_shared<auth::Authenticator>(
       store, clock, std::move(secret_box),
       auth::Authenticator::Options{.open_without_keys = config.listens_on_loopback()});

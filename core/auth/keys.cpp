@@ -48,6 +48,9 @@ const std::vector<std::string_view> kOperatorActions = {
     "SendTaskSuccess",
     "SendTaskFailure",
     "SendTaskHeartbeat",
+    // GET /metrics (not an AWS action): operators watch the server; workers have no need to
+    // see state machine names or queue depths.
+    "GetMetrics",
 };
 
 const std::vector<std::string_view> kEverything = {};

@@ -45,7 +45,28 @@ constexpr int64_t kRedriveTokenMs = 15 * 60 * 1000;
 
 Engine::Engine(store::Store& store, const Clock& clock, IdSource& ids, const TokenCodec& tokens,
                EngineOptions options)
-    : store_(store), clock_(clock), ids_(ids), tokens_(tokens), options_(std::move(options)) {}
+    : store_(store), clock_(clock), ids_(ids), tokens_(tokens), options_(std::move(options)) {
+  if (auto* m = options_.metrics) {
+    started_family_ = &m->counter("stepd_executions_started_total",
+                                  "Executions started (redrives not included), by state machine.",
+                                  {"state_machine"});
+    closed_family_ = &m->counter(
+        "stepd_executions_total",
+        "Executions that closed, by state machine and final status (SUCCEEDED, FAILED, ABORTED, "
+        "TIMED_OUT).",
+        {"state_machine", "status"});
+    transitions_family_ = &m->counter(
+        "stepd_state_transitions_total",
+        "States entered (each *StateEntered history event), by state machine.", {"state_machine"});
+    // Counted in the store at scrape time: the count must be right across restarts and other
+    // processes, and the partial index on RUNNING rows keeps it cheap.
+    m->collected("stepd_open_executions", "Executions with status RUNNING (counted in the store).",
+                 "gauge", {}, [this] {
+                   return std::vector<metrics::Sample>{
+                       {{}, static_cast<double>(store_.count_running_executions())}};
+                 });
+  }
+}
 
 Engine::~Engine() {
   shutdown();
@@ -232,8 +253,58 @@ store::ExecutionRecord Engine::redrive_execution(const std::string& execution_ar
   return r.write.execution;
 }
 
+Engine::MachineMetrics* Engine::machine_metrics(const std::string& state_machine_name) {
+  if (!options_.metrics) return nullptr;
+  {
+    std::shared_lock lk(machine_metrics_mu_);
+    auto it = machine_metrics_.find(state_machine_name);
+    if (it != machine_metrics_.end()) return it->second.get();
+  }
+  std::unique_lock lk(machine_metrics_mu_);
+  auto& slot = machine_metrics_[state_machine_name];
+  if (!slot) {
+    slot = std::make_unique<MachineMetrics>();
+    const std::string& n = state_machine_name;
+    slot->started = &started_family_->labels({n});
+    slot->transitions = &transitions_family_->labels({n});
+    slot->succeeded = &closed_family_->labels({n, "SUCCEEDED"});
+    slot->failed = &closed_family_->labels({n, "FAILED"});
+    slot->aborted = &closed_family_->labels({n, "ABORTED"});
+    slot->timed_out = &closed_family_->labels({n, "TIMED_OUT"});
+  }
+  return slot.get();
+}
+
+void Engine::count_write(const store::ExecutionWrite& write) {
+  if (!options_.metrics) return;
+  const auto& exec = write.execution;
+  const std::string name = name_from_arn(exec.state_machine_arn);
+  MachineMetrics* m = machine_metrics(name);
+  if (write.insert) m->started->inc();
+  uint64_t entered = 0;
+  for (const auto& e : write.events) {
+    entered += e.type.ends_with("StateEntered") ? 1 : 0;
+  }
+  if (entered > 0) m->transitions->inc(entered);
+  // A committed write that leaves the execution not RUNNING is the one that closed it: events
+  // for closed executions are never applied, so each close is counted once.
+  if (exec.status == "RUNNING") return;
+  if (exec.status == "SUCCEEDED") {
+    m->succeeded->inc();
+  } else if (exec.status == "FAILED") {
+    m->failed->inc();
+  } else if (exec.status == "ABORTED") {
+    m->aborted->inc();
+  } else if (exec.status == "TIMED_OUT") {
+    m->timed_out->inc();
+  } else {
+    closed_family_->labels({name, exec.status}).inc();
+  }
+}
+
 void Engine::after_commit(const store::ExecutionWrite& write) {
   const auto& exec = write.execution;
+  count_write(write);
   {
     std::lock_guard lk(timers_mu_);
     if (write.clear_all_timers) {

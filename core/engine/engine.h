@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -18,6 +19,7 @@
 
 #include "core/asl/model.h"
 #include "core/common/clock.h"
+#include "core/common/metrics.h"
 #include "core/common/token_codec.h"
 #include "core/engine/engine_event.h"
 #include "core/engine/transition.h"
@@ -32,6 +34,9 @@ struct EngineOptions {
   int64_t history_limit = 25000;
   int64_t timer_window_ms = 60000;  // timers due within this window are held in memory
   int timer_threads = 4;            // threads that fire due timers (they wait on commits)
+  // Executions started and closed and state transitions are counted here (by state machine
+  // name), and open executions read from the store at scrape time. Must outlive the engine.
+  metrics::Registry* metrics = nullptr;
 };
 
 // Told about effects after the write that made them is durable. Runs on the thread that
@@ -124,6 +129,18 @@ class Engine {
   // Runs advance() for one event of a RUNNING execution and commits the result.
   Delivery apply(int64_t execution_id, const EngineEvent& event);
   void after_commit(const store::ExecutionWrite& write);
+  // The counters of one state machine, resolved once per name and kept (names are bounded by
+  // what users create). Null without a registry.
+  struct MachineMetrics {
+    metrics::Counter* started = nullptr;
+    metrics::Counter* transitions = nullptr;
+    metrics::Counter* succeeded = nullptr;
+    metrics::Counter* failed = nullptr;
+    metrics::Counter* aborted = nullptr;
+    metrics::Counter* timed_out = nullptr;
+  };
+  MachineMetrics* machine_metrics(const std::string& state_machine_name);
+  void count_write(const store::ExecutionWrite& write);
   void remember_timers(const std::vector<store::TimerRecord>& timers);
   void load_timer_window();
   void timer_loop();
@@ -134,6 +151,12 @@ class Engine {
   const TokenCodec& tokens_;
   EngineOptions options_;
   std::vector<EngineListener*> listeners_;
+
+  metrics::Family<metrics::Counter>* started_family_ = nullptr;
+  metrics::Family<metrics::Counter>* closed_family_ = nullptr;
+  metrics::Family<metrics::Counter>* transitions_family_ = nullptr;
+  std::shared_mutex machine_metrics_mu_;
+  std::unordered_map<std::string, std::unique_ptr<MachineMetrics>> machine_metrics_;
 
   static constexpr size_t kStripes = 256;
   std::mutex stripes_[kStripes];

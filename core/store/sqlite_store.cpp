@@ -662,6 +662,22 @@ SqliteStore::SqliteStore(std::string path, Options options)
                                              : "PRAGMA synchronous = NORMAL");
   writer_db_->exec("PRAGMA foreign_keys = ON");
   seed_execution_ids(*writer_db_);
+  if (options_.metrics) {
+    batch_size_metric_ =
+        &options_.metrics
+             ->histogram("stepd_store_commit_batch_size",
+                         "Jobs (execution writes and control-plane calls) per group-commit "
+                         "transaction of the store's writer.",
+                         {}, metrics::size_buckets())
+             .labels({});
+    commit_seconds_metric_ =
+        &options_.metrics
+             ->histogram("stepd_store_commit_duration_seconds",
+                         "Time of one group-commit transaction, BEGIN to durable COMMIT (fsync "
+                         "included).",
+                         {}, metrics::latency_buckets())
+             .labels({});
+  }
   writer_ = std::thread([this] { writer_loop(); });
 }
 
@@ -792,6 +808,7 @@ void SqliteStore::run_exclusive(Job& job) {
 
 void SqliteStore::run_batch(std::vector<std::unique_ptr<Job>>& batch) {
   Connection& db = *writer_db_;
+  const auto batch_started = std::chrono::steady_clock::now();
   std::vector<std::exception_ptr> errors(batch.size());
   std::vector<size_t> applied;  // jobs whose changes are in the open transaction
   applied.reserve(batch.size());
@@ -864,6 +881,12 @@ void SqliteStore::run_batch(std::vector<std::unique_ptr<Job>>& batch) {
         spdlog::error("store: rollback after a failed commit: {}", e.what());
       }
     }
+  }
+
+  if (batch_size_metric_) {
+    batch_size_metric_->observe(static_cast<double>(batch.size()));
+    commit_seconds_metric_->observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - batch_started).count());
   }
 
   uint64_t writes = 0;
@@ -1071,8 +1094,28 @@ int64_t SqliteStore::count_activity_tasks(const std::string& activity_arn) {
   return q.int64(0);
 }
 
+std::vector<std::pair<std::string, int64_t>> SqliteStore::count_activity_tasks_by_activity() {
+  std::vector<std::pair<std::string, int64_t>> out;
+  ReadLease db = reader();
+  // Walks activity_tasks_by_activity; the table holds queued tasks only, so it stays small.
+  auto q = (*db).query(
+      "SELECT activity_arn, COUNT(*) FROM activity_tasks GROUP BY activity_arn ORDER BY 1");
+  while (q.step()) {
+    out.emplace_back(q.text(0), q.int64(1));
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Executions
+
+int64_t SqliteStore::count_running_executions() {
+  ReadLease db = reader();
+  // Counted over the partial index executions_running, not the whole table.
+  auto q = (*db).query("SELECT COUNT(*) FROM executions WHERE status = 'RUNNING'");
+  q.step();
+  return q.int64(0);
+}
 
 int64_t SqliteStore::allocate_execution_id() {
   // One process owns the file, so a counter seeded from MAX(id) cannot collide.

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/common/metrics.h"
 #include "core/store/store.h"
 
 namespace stepd::store {
@@ -33,6 +34,8 @@ struct SqliteOptions {
                                  // power cut); only for tests and benchmarks
   int busy_timeout_ms = 5000;    // how long a connection waits on a lock held by another
   int max_idle_readers = 8;      // read connections kept open between reads
+  // Group-commit batch sizes and commit latencies are recorded here (must outlive the store).
+  metrics::Registry* metrics = nullptr;
 };
 
 class SqliteStore final : public Store {
@@ -60,9 +63,9 @@ class SqliteStore final : public Store {
   const std::string& path() const { return path_; }
 
   // Store. Errors from SQLite are thrown as std::runtime_error (StoreUnavailable when the disk is
-  // full, the file read-only or I/O failing: the write was rolled back whole); a malformed Page::after cursor
-  // as std::invalid_argument. done() callbacks run on the writer thread: keep them short and
-  // never wait there for another commit (it could only run after done returns).
+  // full, the file read-only or I/O failing: the write was rolled back whole); a malformed
+  // Page::after cursor as std::invalid_argument. done() callbacks run on the writer thread: keep
+  // them short and never wait there for another commit (it could only run after done returns).
   void migrate(const std::string& migrations_dir) override;
   std::optional<std::string> get_meta(const std::string& key) override;
   std::string put_meta_if_absent(const std::string& key, const std::string& value) override;
@@ -80,6 +83,7 @@ class SqliteStore final : public Store {
   std::vector<ActivityRecord> list_activities(const Page& page, std::string* next) override;
   std::optional<ActivityTaskRecord> next_activity_task(const std::string& activity_arn) override;
   int64_t count_activity_tasks(const std::string& activity_arn) override;
+  std::vector<std::pair<std::string, int64_t>> count_activity_tasks_by_activity() override;
 
   int64_t allocate_execution_id() override;
   std::optional<ExecutionRecord> get_execution(const std::string& arn) override;
@@ -93,6 +97,7 @@ class SqliteStore final : public Store {
   std::vector<std::pair<std::string, std::string>> scan_data(int64_t execution_id,
                                                              const std::string& prefix) override;
   std::vector<int64_t> running_execution_ids(int64_t after_id, int limit) override;
+  int64_t count_running_executions() override;
 
   // Outcomes: kNameConflict (insert; `existing` is the stored row), kVersionConflict (update;
   // `existing` is the stored row if there is one). Other failures of this write alone (e.g. a
@@ -158,6 +163,8 @@ class SqliteStore final : public Store {
   std::atomic<uint64_t> jobs_{0};
   std::atomic<uint64_t> transactions_{0};
   std::atomic<uint64_t> largest_batch_{0};
+  metrics::Histogram* batch_size_metric_ = nullptr;      // null without a registry
+  metrics::Histogram* commit_seconds_metric_ = nullptr;  // null without a registry
 
   std::thread writer_;  // last: starts after every member above exists
 };

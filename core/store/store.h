@@ -100,6 +100,8 @@ class Store {
   // The oldest queued task of the activity, if any.
   virtual std::optional<ActivityTaskRecord> next_activity_task(const std::string& activity_arn) = 0;
   virtual int64_t count_activity_tasks(const std::string& activity_arn) = 0;
+  // Queued activity tasks of every activity that has any, by activity ARN (GET /metrics).
+  virtual std::vector<std::pair<std::string, int64_t>> count_activity_tasks_by_activity() = 0;
 
   // --- executions
   virtual int64_t allocate_execution_id() = 0;
@@ -117,6 +119,8 @@ class Store {
                                                                      const std::string& prefix) = 0;
   // Ids of executions that are RUNNING (for recovery), in id order, after `after_id`.
   virtual std::vector<int64_t> running_execution_ids(int64_t after_id, int limit) = 0;
+  // Executions with status RUNNING (GET /metrics reads it at every scrape: keep it indexed).
+  virtual int64_t count_running_executions() = 0;
 
   // Group commit. done() runs on the store's writer thread after the batch holding this write
   // is durable (or failed with an exception, passed as exception_ptr).

@@ -9,7 +9,36 @@ namespace stepd::tasks {
 ActivityDispatcher::ActivityDispatcher(store::Store& store, engine::Engine& engine,
                                        ActivityDispatcherOptions options)
     : store_(store), engine_(engine), options_(options) {
+  if (auto* m = options_.metrics) {
+    // Labelled by activity name: bounded by what users create, and what dashboards show.
+    auto by_name = [](std::vector<std::pair<std::string, int64_t>> rows) {
+      std::vector<metrics::Sample> out;
+      for (auto& [arn, n] : rows) {
+        const auto colon = arn.rfind(':');
+        out.push_back(
+            {{colon == std::string::npos ? arn : arn.substr(colon + 1)}, static_cast<double>(n)});
+      }
+      return out;
+    };
+    m->collected("stepd_activity_pollers", "GetActivityTask polls waiting for a task, by activity.",
+                 "gauge", {"activity"}, [this, by_name] { return by_name(waiting_pollers()); });
+    m->collected("stepd_activity_queue_depth",
+                 "Activity tasks queued and not yet handed to a worker, by activity (counted in "
+                 "the store).",
+                 "gauge", {"activity"},
+                 [this, by_name] { return by_name(store_.count_activity_tasks_by_activity()); });
+  }
   sweeper_ = std::thread([this] { sweep_loop(); });
+}
+
+std::vector<std::pair<std::string, int64_t>> ActivityDispatcher::waiting_pollers() {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<std::string, int64_t>> out;
+  for (const auto& arn : polled_) {
+    auto it = waiting_.find(arn);
+    out.emplace_back(arn, it == waiting_.end() ? 0 : static_cast<int64_t>(it->second.size()));
+  }
+  return out;
 }
 
 ActivityDispatcher::~ActivityDispatcher() {
@@ -80,6 +109,7 @@ void ActivityDispatcher::poll(const std::string& activity_arn, const std::string
   }
   {
     std::lock_guard lk(mu_);
+    if (options_.metrics) polled_.insert(activity_arn);
     waiting_[activity_arn].push_back(
         Poller{next_id_++, worker_name,
                std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.poll_ms),

@@ -9,9 +9,13 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
+#include "core/common/metrics.h"
 #include "core/engine/engine.h"
 
 namespace stepd::tasks {
@@ -24,6 +28,9 @@ struct ActivityTask {
 struct ActivityDispatcherOptions {
   int64_t poll_ms = 60000;    // how long GetActivityTask waits before answering empty
   size_t max_pollers = 1000;  // per activity, as AWS
+  // Waiting pollers (in memory) and queued tasks (in the store) are reported here at scrape
+  // time, by activity name. Must outlive the dispatcher.
+  metrics::Registry* metrics = nullptr;
 };
 
 class ActivityDispatcher final : public engine::EngineListener {
@@ -40,6 +47,9 @@ class ActivityDispatcher final : public engine::EngineListener {
   void on_activity_task_queued(const std::string& activity_arn) override;
 
   void shutdown();  // answers every waiting poller empty
+
+  // Pollers waiting right now, by activity ARN (every activity polled since start, 0 included).
+  std::vector<std::pair<std::string, int64_t>> waiting_pollers();
 
  private:
   struct Poller {
@@ -61,6 +71,9 @@ class ActivityDispatcher final : public engine::EngineListener {
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, std::deque<Poller>> waiting_;  // by activity ARN, oldest first
+  // Activities that ever had a waiting poller (with a registry only): their gauge shows 0 when
+  // nobody waits instead of vanishing. Bounded by the activities users create.
+  std::set<std::string> polled_;
   std::map<std::string, std::unique_ptr<std::mutex>> claim_locks_;
   uint64_t next_id_ = 1;
   bool stopping_ = false;

@@ -169,6 +169,48 @@ TEST_F(EngineTest, StopClosesTheTaskAndItsQueueEntry) {
   EXPECT_THROW(engine_->stop_execution(exec.arn + "x", "", ""), ApiError);
 }
 
+// Counted once per start and per close, by state machine name; a repeated start of the same
+// execution and a second stop change nothing.
+TEST_F(EngineTest, MetricsCountStartsClosesAndTransitionsOnce) {
+  metrics::Registry registry;
+  EngineOptions options;
+  options.metrics = &registry;
+  Engine engine(*store_, clock_, ids_, tokens_, options);
+  auto pass = create_machine("pass", R"({"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},
+                  "B":{"Type":"Pass","End":true}}})");
+  auto fail = create_machine("fail", R"({"StartAt":"F","States":{"F":{"Type":"Fail"}}})");
+  auto task = create_machine("task", std::string(R"({"StartAt":"T","States":{
+      "T":{"Type":"Task","Resource":")") +
+                                         kActivity + R"(","End":true}}})");
+  bool created = false;
+  engine.start_execution(pass, "p1", "{}", &created);
+  engine.start_execution(pass, "p2", "{}", &created);
+  engine.start_execution(fail, "f1", "{}", &created);
+  auto t1 = engine.start_execution(task, "t1", "{}", &created);
+  engine.start_execution(task, "t1", "{}", &created);  // the same execution again
+  EXPECT_FALSE(created);
+  engine.start_execution(task, "t2", "{}", &created);
+  engine.stop_execution(t1.arn, "Halt", "");
+  engine.stop_execution(t1.arn, "Halt", "");  // already closed
+
+  const std::string text = registry.render();
+  for (const char* line : {
+           "stepd_executions_started_total{state_machine=\"pass\"} 2",
+           "stepd_executions_started_total{state_machine=\"fail\"} 1",
+           "stepd_executions_started_total{state_machine=\"task\"} 2",
+           "stepd_executions_total{state_machine=\"pass\",status=\"SUCCEEDED\"} 2",
+           "stepd_executions_total{state_machine=\"fail\",status=\"FAILED\"} 1",
+           "stepd_executions_total{state_machine=\"task\",status=\"ABORTED\"} 1",
+           "stepd_executions_total{state_machine=\"task\",status=\"SUCCEEDED\"} 0",
+           "stepd_state_transitions_total{state_machine=\"pass\"} 4",
+           "stepd_state_transitions_total{state_machine=\"task\"} 2",
+           "stepd_open_executions 1",
+       }) {
+    EXPECT_NE(text.find(std::string("\n") + line + "\n"), std::string::npos) << line << "\n"
+                                                                             << text;
+  }
+}
+
 TEST_F(EngineTest, StartAfterACrashDispatchesTheOutboxAgain) {
   auto sm = create_machine("outbox", R"({"StartAt":"H","States":{"H":{"Type":"Task",
         "Resource":"arn:aws:states:::http:invoke",
