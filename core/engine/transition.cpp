@@ -33,6 +33,91 @@ std::string text(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
+// Appends `s` as a JSON string, escaped exactly as Json::dump() escapes it. History event
+// details of the frequent events are written with this instead of being built as Json
+// objects and dumped: the building and the copies cost more than the state itself.
+void append_quoted(std::string& out, std::string_view s) {
+  // Anything beyond ASCII goes through the library, which also rejects invalid UTF-8.
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      out += Json(std::string(s)).dump();
+      return;
+    }
+  }
+  out += '"';
+  size_t run = 0;  // start of the characters not yet copied
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto u = static_cast<unsigned char>(s[i]);
+    if (u >= 0x20 && u != '"' && u != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
+    switch (u) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      default: {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(u));
+        out += buf;
+      }
+    }
+  }
+  out.append(s.data() + run, s.size() - run);
+  out += '"';
+}
+
+// {"name":"<name>","index":<index>}: MapIterationStarted, MapIterationSucceeded ...
+std::string index_details(std::string_view name, int64_t index) {
+  std::string out = "{\"name\":";
+  append_quoted(out, name);
+  out += ",\"index\":";
+  out += std::to_string(index);
+  out += '}';
+  return out;
+}
+
+// {"<name_key>":"<name>","<payload_key>":<payload as a string>,"<payload_key>Details":
+// {"truncated":false}}: the details of StateEntered / StateExited / ExecutionStarted ...
+std::string payload_details(std::string_view name_key, std::string_view name,
+                            std::string_view payload_key, std::string_view payload) {
+  std::string out;
+  out.reserve(payload.size() + name.size() + 64);
+  out += '{';
+  if (!name_key.empty()) {
+    out += '"';
+    out += name_key;
+    out += "\":";
+    append_quoted(out, name);
+    out += ',';
+  }
+  out += '"';
+  out += payload_key;
+  out += "\":";
+  append_quoted(out, payload);
+  out += ",\"";
+  out += payload_key;
+  out += "Details\":{\"truncated\":false}}";
+  return out;
+}
+
 bool starts_with(std::string_view s, std::string_view p) {
   return s.substr(0, p.size()) == p;
 }
@@ -222,6 +307,11 @@ class Stepper {
   // ---- history
 
   void emit(const std::string& type, Json details = nullptr) {
+    emit_text(type, details.is_null() ? std::string() : details.dump());
+  }
+
+  // The same with the details already written as JSON text ("" for none).
+  void emit_text(const std::string& type, std::string details) {
     applied_ = true;
     store::HistoryEventRecord e;
     e.id = exec_.event_count + 1;
@@ -231,7 +321,7 @@ class Stepper {
                         : exec_.event_count;
     e.timestamp_ms = ctx_.now_ms;
     e.type = type;
-    if (!details.is_null()) e.details = details.dump();
+    if (!details.empty()) e.details = std::move(details);
     exec_.event_count = e.id;
     last_type_ = type;
     write_.events.push_back(std::move(e));
@@ -293,10 +383,14 @@ class Stepper {
   void start() {
     applied_ = true;
     Json input = execution_input();
-    emit("ExecutionStarted", Json{{"input", exec_.input},
-                                  {"inputDetails", {{"truncated", false}}},
-                                  {"roleArn", ctx_.role_arn},
-                                  {"stateMachineArn", exec_.state_machine_arn}});
+    std::string started = payload_details("", "", "input", exec_.input);
+    started.pop_back();
+    started += ",\"roleArn\":";
+    append_quoted(started, ctx_.role_arn);
+    started += ",\"stateMachineArn\":";
+    append_quoted(started, exec_.state_machine_arn);
+    started += '}';
+    emit_text("ExecutionStarted", std::move(started));
     state_["task_seq"] = 0;
     state_["threads"][kRootThread] = Json::object();
     if (ctx_.machine.timeout_seconds) {
@@ -342,9 +436,8 @@ class Stepper {
     queue_.clear();
   }
 
-  void succeed_execution(const Json& output) {
-    std::string out = text(output);
-    emit("ExecutionSucceeded", Json{{"output", out}, {"outputDetails", {{"truncated", false}}}});
+  void succeed_execution(std::string out) {
+    emit_text("ExecutionSucceeded", payload_details("", "", "output", out));
     exec_.output = std::move(out);
     close("SUCCEEDED");
   }
@@ -409,6 +502,7 @@ class Stepper {
     exec_.redrive_ms = ctx_.now_ms;
     exec_.redrive_token = client_token;
     context_ = nullptr;
+    context_built_ = false;
     emit("ExecutionRedriven", Json{{"redriveCount", exec_.redrive_count}});
     if (ctx_.machine.timeout_seconds) {
       set_timer(kTimerExecutionTimeout, ctx_.now_ms + *ctx_.machine.timeout_seconds * 1000);
@@ -450,10 +544,14 @@ class Stepper {
     std::string tid;
     std::string state;
     Json input;
+    std::string input_text;  // text(input), or "" when not computed yet
   };
 
-  void goto_state(const std::string& tid, const std::string& name, Json input) {
-    queue_.push_back({tid, name, std::move(input)});
+  // `input_text`, when known, is text(input): the output of the state before, already written
+  // for its history event.
+  void goto_state(const std::string& tid, const std::string& name, Json input,
+                  std::string input_text = {}) {
+    queue_.push_back({tid, name, std::move(input), std::move(input_text)});
   }
 
   // A thread that stops while its next state is queued keeps that state as where it is, so
@@ -492,7 +590,7 @@ class Stepper {
         fail_execution({errors::kRuntime, "State '" + p.state + "' does not exist."});
         return;
       }
-      enter(*s, std::move(p.input));
+      enter(*s, std::move(p.input), std::move(p.input_text));
     }
   }
 
@@ -551,17 +649,19 @@ class Stepper {
     if (auto* h = test_hooks()) h->inspection[field] = text(value);
   }
 
-  void enter(const State& s, Json input) {
-    std::string type = asl::state_type_name(s.type);
-    emit(type + "StateEntered",
-         Json{{"name", s.name}, {"input", text(input)}, {"inputDetails", {{"truncated", false}}}});
+  void enter(const State& s, Json input, std::string input_text = {}) {
+    if (input_text.empty()) input_text = text(input);
+    emit_text(std::string(asl::state_type_name(s.type)) + "StateEntered",
+              payload_details("name", s.name, "input", input_text));
     assigned_ = Json::object();
     pending_vars_ = Json::object();
-    thread()["s"] = Json{{"state", s.name},
-                         {"input", input},
-                         {"entered_id", exec_.event_count},
-                         {"entered_ms", ctx_.now_ms},
-                         {"retries", Json::array()}};
+    Json f = Json::object();
+    f["state"] = s.name;
+    f["input"] = input;
+    f["entered_id"] = exec_.event_count;
+    f["entered_ms"] = ctx_.now_ms;
+    f["retries"] = Json::array();
+    thread()["s"] = std::move(f);
     inspect("input", input);
     if (s.type == StateType::kFail) {
       run_fail(s, input);
@@ -643,32 +743,32 @@ class Stepper {
                        "service limit."});
       return;
     }
-    Json d{{"name", s.name},
-           {"output", std::move(output_text)},
-           {"outputDetails", {{"truncated", false}}}};
+    std::string d = payload_details("name", s.name, "output", output_text);
     if (!assigned_.empty()) {
-      d["assignedVariables"] = assigned_;
-      d["assignedVariablesDetails"] = {{"truncated", false}};
+      d.pop_back();
+      d += ",\"assignedVariables\":";
+      d += assigned_.dump();
+      d += ",\"assignedVariablesDetails\":{\"truncated\":false}}";
       assigned_ = Json::object();
     }
-    emit(std::string(asl::state_type_name(s.type)) + "StateExited", std::move(d));
+    emit_text(std::string(asl::state_type_name(s.type)) + "StateExited", std::move(d));
     for (auto& [k, v] : pending_vars_.items()) (*vars())[k] = std::move(v);
     pending_vars_ = Json::object();
     if (auto* h = test_hooks()) h->inspection["variables"] = text(*vars());
     if (!frame().contains("input")) data_erase_prefix(data_prefix("in", tid_));
     thread().erase("s");
     if (next.empty()) {
-      thread_succeeded(std::move(output));
+      thread_succeeded(std::move(output_text));
     } else {
-      goto_state(tid_, next, std::move(output));
+      goto_state(tid_, next, std::move(output), std::move(output_text));
     }
   }
 
-  // The current thread reached an End: the execution succeeds, or the branch or iteration
-  // hands its output to the Parallel or Map state that started it.
-  void thread_succeeded(Json output) {
+  // The current thread reached an End with output `output_text`: the execution succeeds, or the
+  // branch or iteration hands its output to the Parallel or Map state that started it.
+  void thread_succeeded(std::string output_text) {
     if (tid_ == kRootThread) {
-      succeed_execution(output);
+      succeed_execution(std::move(output_text));
       return;
     }
     std::string child = tid_;
@@ -680,9 +780,9 @@ class Stepper {
     const State* ps = current_state();
     if (!ps || !frame().contains("fan")) return;
     if (ps->type == StateType::kMap) {
-      emit("MapIterationSucceeded", Json{{"name", ps->name}, {"index", index}});
+      emit_text("MapIterationSucceeded", index_details(ps->name, index));
     }
-    data_put(data_key("res", parent, index), text(output));
+    data_put(data_key("res", parent, index), std::move(output_text));
     Json& fan = frame()["fan"];
     fan["children"].erase(std::to_string(index));
     fan["running"] = fan["running"].get<int64_t>() - 1;
@@ -900,8 +1000,10 @@ class Stepper {
       fan["next"] = index + 1;
       fan["children"][std::to_string(index)] = child;
       fan["running"] = fan["running"].get<int64_t>() + 1;
-      if (is_map) emit("MapIterationStarted", Json{{"name", s.name}, {"index", index}});
-      goto_state(child, machine_of(child).start_at, Json::parse(*encoded));
+      if (is_map) emit_text("MapIterationStarted", index_details(s.name, index));
+      // The row is text(input) already (dumping parsed text gives the same text back).
+      Json input = Json::parse(*encoded);
+      goto_state(child, machine_of(child).start_at, std::move(input), std::move(*encoded));
     }
     if (count("running") == 0 && count("next") >= count("total")) finish_fan(s);
   }
@@ -1039,16 +1141,18 @@ class Stepper {
   // The context object ($$) for state `s`. Built once per step and updated in place for each
   // state, so that the execution's input is not copied for every state the step runs.
   //
-  // The execution's input goes in only for states whose definition mentions "$$": a Map
-  // iteration that never reads it then does not pay for parsing and copying a large input
-  // on every step.
+  // It is built only for states whose definition mentions "$$" (no other state can read it):
+  // a Map iteration that never reads it then does not pay for parsing and copying a large
+  // execution input on every step, nor a chain of Pass states for formatting times.
   const Json& context(const State& s, const std::string& token = "") {
     // TestState's `context` replaces the context object whole, as AWS does.
     if (ctx_.test && ctx_.test->context) return *ctx_.test->context;
-    bool with_input = s.mentions_context;
-    if (context_.is_null() || (with_input && !context_has_input_)) {
+    // A state whose definition never writes "$$" cannot read the context object: it gets an
+    // empty one, and a chain of such states pays nothing for it.
+    if (!s.mentions_context) return empty_context_;
+    if (!context_built_) {
       Json execution{{"Id", exec_.arn}};
-      if (with_input) execution["Input"] = execution_input();
+      execution["Input"] = execution_input();
       execution["Name"] = exec_.name;
       execution["RoleArn"] = ctx_.role_arn;
       execution["StartTime"] = format_iso8601_ms(exec_.start_ms);
@@ -1058,7 +1162,7 @@ class Stepper {
           {"Execution", std::move(execution)},
           {"StateMachine", {{"Id", exec_.state_machine_arn}, {"Name", ctx_.state_machine_name}}},
           {"State", Json::object()}};
-      context_has_input_ = with_input;
+      context_built_ = true;
     }
     int64_t entered_ms = has_frame() ? frame().value("entered_ms", ctx_.now_ms) : ctx_.now_ms;
     Json& st = context_["State"];
@@ -1887,10 +1991,11 @@ class Stepper {
   std::vector<std::string> erased_prefixes_;  // stored data rows erased in this step
   std::optional<Json> execution_input_;
   Json context_;
+  bool context_built_ = false;  // context_ holds the context object (Map may add to an empty one)
+  const Json empty_context_ = Json::object();
   std::vector<const Json*> outer_vars_;  // scope_of's chain, kept to reuse its storage
-  bool context_has_input_ = false;
-  Json assigned_ = Json::object();      // the current state's Assign, as history text
-  Json pending_vars_ = Json::object();  // the same values, applied when the state exits
+  Json assigned_ = Json::object();       // the current state's Assign, as history text
+  Json pending_vars_ = Json::object();   // the same values, applied when the state exits
   std::string last_type_;
   bool applied_ = false;
 };
