@@ -848,7 +848,8 @@ class Stepper {
                                        const Json& effective, const Json& ctx) {
     if (literal) return literal;
     if (path.empty()) return std::nullopt;
-    Json v = select_path(asl::PathField{asl::PathField::Kind::kPath, path}, effective, ctx);
+    Json v =
+        select_path(asl::PathField{asl::PathField::Kind::kPath, path, nullptr}, effective, ctx);
     if (v.is_number_integer() || v.is_number_unsigned()) return v.get<int64_t>();
     // AWS also takes the number written as a string ("1").
     if (v.is_string()) {
@@ -864,7 +865,8 @@ class Stepper {
 
   // The same for ToleratedFailurePercentagePath, which takes any number.
   double map_float_path(const std::string& path, const Json& effective, const Json& ctx) {
-    Json v = select_path(asl::PathField{asl::PathField::Kind::kPath, path}, effective, ctx);
+    Json v =
+        select_path(asl::PathField{asl::PathField::Kind::kPath, path, nullptr}, effective, ctx);
     if (v.is_number()) return v.get<double>();
     if (v.is_string()) {
       const std::string& str = v.get_ref<const std::string&>();
@@ -890,7 +892,9 @@ class Stepper {
     Json fan{{"next", 0}, {"running", 0}, {"failed", 0}, {"children", Json::object()}};
     int64_t total = 0;
     if (!is_map) {
-      Json params = s.parameters ? eval_template(*s.parameters, effective, ctx) : effective;
+      Json params = s.parameters
+                        ? eval_template(*s.parameters, s.parameters_template, effective, ctx)
+                        : effective;
       inspect("afterParameters", params);
       total = static_cast<int64_t>(s.branches.size());
       std::string encoded = text(params);
@@ -907,9 +911,9 @@ class Stepper {
       }
       Json items =
           s.items ? *s.items
-                  : select_path(s.items_path.empty()
-                                    ? asl::PathField{}
-                                    : asl::PathField{asl::PathField::Kind::kPath, s.items_path},
+                  : select_path(s.items_path.empty() ? asl::PathField{}
+                                                     : asl::PathField{asl::PathField::Kind::kPath,
+                                                                      s.items_path, nullptr},
                                 effective, ctx);
       if (!items.is_array()) {
         throw StatesException(errors::kRuntime,
@@ -952,7 +956,8 @@ class Stepper {
         if (s.item_selector) {
           context_["Map"] = {{"Item", {{"Index", i}, {"Value", item}}}};
           try {
-            selected = eval_template(*s.item_selector, effective, context_);
+            selected =
+                eval_template(*s.item_selector, s.item_selector_template, effective, context_);
           } catch (...) {
             context_.erase("Map");
             throw;
@@ -1108,7 +1113,9 @@ class Stepper {
     Json effective = select_path(s.input_path, input, ctx);
     inspect("afterInputPath", effective);
     if (s.type == StateType::kTask || s.type == StateType::kParallel) {
-      if (s.parameters) inspect("afterParameters", eval_template(*s.parameters, effective, ctx));
+      if (s.parameters)
+        inspect("afterParameters",
+                eval_template(*s.parameters, s.parameters_template, effective, ctx));
     }
     if (h.mock_error) {
       handle_error(s, *h.mock_error, false);
@@ -1209,7 +1216,7 @@ class Stepper {
     if (f.kind == asl::PathField::Kind::kDefault) return doc;
     if (f.kind == asl::PathField::Kind::kNull) return Json::object();
     asl::EvalScope scope = scope_of(doc, ctx);
-    auto v = asl::resolve_path(f.path, scope);
+    auto v = f.compiled ? f.compiled->resolve(scope) : asl::resolve_path(f.path, scope);
     if (!v) {
       throw StatesException(
           errors::kRuntime,
@@ -1243,6 +1250,9 @@ class Stepper {
   Json put_result(const asl::PathField& f, const Json& raw_input, Json result) {
     if (f.kind == asl::PathField::Kind::kDefault) return result;
     if (f.kind == asl::PathField::Kind::kNull) return raw_input;
+    if (f.compiled && f.compiled->root() == asl::CompiledPath::Root::kInput) {
+      return f.compiled->path().assign(raw_input, std::move(result));
+    }
     return asl::JsonPath::parse(f.path).assign(raw_input, std::move(result));
   }
 
@@ -1290,9 +1300,11 @@ class Stepper {
     }
   }
 
-  Json eval_template(const Json& tmpl, const Json& doc, const Json& ctx) {
+  // `compiled` is `tmpl` parsed when the definition was (null: parse it now).
+  Json eval_template(const Json& tmpl, const std::shared_ptr<const asl::CompiledTemplate>& compiled,
+                     const Json& doc, const Json& ctx) {
     asl::EvalScope scope = scope_of(doc, ctx);
-    return asl::apply_template(tmpl, scope);
+    return compiled ? compiled->apply(scope) : asl::apply_template(tmpl, scope);
   }
 
   // ---- instant states
@@ -1306,7 +1318,7 @@ class Stepper {
       result = *s.result;
     } else if (s.parameters) {
       try {
-        result = eval_template(*s.parameters, effective, ctx);
+        result = eval_template(*s.parameters, s.parameters_template, effective, ctx);
       } catch (const StatesException& e) {
         // Outside Task states a path that finds nothing ends the execution.
         if (e.value().error == errors::kParameterPathFailure) {
@@ -1471,7 +1483,8 @@ class Stepper {
     const Json& ctx = context(s, token);
     Json effective = select_path(s.input_path, input, ctx);
     inspect("afterInputPath", effective);
-    Json params = s.parameters ? eval_template(*s.parameters, effective, ctx) : effective;
+    Json params = s.parameters ? eval_template(*s.parameters, s.parameters_template, effective, ctx)
+                               : effective;
     inspect("afterParameters", params);
     auto timeout = seconds_field(s.timeout_seconds, s.timeout_seconds_path, "TimeoutSecondsPath",
                                  effective, ctx);
@@ -1718,7 +1731,7 @@ class Stepper {
       const Json& ctx = context(s);
       inspect("result", result);
       if (s.result_selector) {
-        result = eval_template(*s.result_selector, result, ctx);
+        result = eval_template(*s.result_selector, s.result_selector_template, result, ctx);
         inspect("afterResultSelector", result);
       }
       assign(s.assign, result, ctx);
