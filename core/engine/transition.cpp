@@ -33,6 +33,17 @@ std::string text(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
+// An empty object, without allocating a new one when `j` is one already.
+void clear_object(Json& j) {
+  if (!j.is_object() || !j.empty()) j = Json::object();
+}
+
+// Room for `n` members, so that adding them does not move (for ordered_json: copy) the
+// members already there.
+void reserve_members(Json& j, size_t n) {
+  j.get_ref<Json::object_t&>().reserve(n);
+}
+
 // Appends `s` as a JSON string, escaped exactly as Json::dump() escapes it. History event
 // details of the frequent events are written with this instead of being built as Json
 // objects and dumped: the building and the copies cost more than the state itself.
@@ -44,44 +55,63 @@ void append_quoted(std::string& out, std::string_view s) {
       return;
     }
   }
-  out += '"';
-  size_t run = 0;  // start of the characters not yet copied
-  for (size_t i = 0; i < s.size(); ++i) {
-    auto u = static_cast<unsigned char>(s[i]);
+  // How long the escaped text is, then the text written in place: one allocation at most.
+  size_t extra = 0;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
     if (u >= 0x20 && u != '"' && u != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (u) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default: {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(u));
-        out += buf;
+    bool short_form =
+        u == '"' || u == '\\' || u == '\b' || u == '\t' || u == '\n' || u == '\f' || u == '\r';
+    extra += short_form ? 1 : 5;
+  }
+  size_t at = out.size();
+  out.resize(at + s.size() + extra + 2);
+  char* w = out.data() + at;
+  *w++ = '"';
+  if (extra == 0) {
+    std::memcpy(w, s.data(), s.size());
+    w += s.size();
+  } else {
+    static const char kHex[] = "0123456789abcdef";
+    for (char c : s) {
+      auto u = static_cast<unsigned char>(c);
+      if (u >= 0x20 && u != '"' && u != '\\') {
+        *w++ = c;
+        continue;
+      }
+      *w++ = '\\';
+      switch (u) {
+        case '"':
+          *w++ = '"';
+          break;
+        case '\\':
+          *w++ = '\\';
+          break;
+        case '\b':
+          *w++ = 'b';
+          break;
+        case '\t':
+          *w++ = 't';
+          break;
+        case '\n':
+          *w++ = 'n';
+          break;
+        case '\f':
+          *w++ = 'f';
+          break;
+        case '\r':
+          *w++ = 'r';
+          break;
+        default:  // other control characters: \u00xx, lower-case hex as Json::dump writes it
+          *w++ = 'u';
+          *w++ = '0';
+          *w++ = '0';
+          *w++ = kHex[u >> 4];
+          *w++ = kHex[u & 0xf];
       }
     }
   }
-  out.append(s.data() + run, s.size() - run);
-  out += '"';
+  *w++ = '"';
 }
 
 // {"name":"<name>","index":<index>}: MapIterationStarted, MapIterationSucceeded ...
@@ -649,19 +679,26 @@ class Stepper {
     if (auto* h = test_hooks()) h->inspection[field] = text(value);
   }
 
-  void enter(const State& s, Json input, std::string input_text = {}) {
-    if (input_text.empty()) input_text = text(input);
+  void enter(const State& s, Json entered_input, std::string input_text = {}) {
+    if (input_text.empty()) input_text = text(entered_input);
     emit_text(std::string(asl::state_type_name(s.type)) + "StateEntered",
               payload_details("name", s.name, "input", input_text));
-    assigned_ = Json::object();
-    pending_vars_ = Json::object();
+    clear_object(assigned_);
+    clear_object(pending_vars_);
     Json f = Json::object();
+    reserve_members(f, 8);  // the members below, and those a waiting state adds
     f["state"] = s.name;
-    f["input"] = input;
+    f["input"] = std::move(entered_input);
     f["entered_id"] = exec_.event_count;
     f["entered_ms"] = ctx_.now_ms;
     f["retries"] = Json::array();
-    thread()["s"] = std::move(f);
+    Json& th = thread();
+    th["s"] = std::move(f);
+    // The state runs on the input kept in its frame rather than on a copy. The reference stays
+    // good while the state runs: nothing adds to or removes from the frame before the state
+    // has used its input for the last time (exit_state drops the frame, a Wait adds to it
+    // after reading the input).
+    const Json& input = th["s"]["input"];
     inspect("input", input);
     if (s.type == StateType::kFail) {
       run_fail(s, input);
@@ -753,7 +790,7 @@ class Stepper {
     }
     emit_text(std::string(asl::state_type_name(s.type)) + "StateExited", std::move(d));
     for (auto& [k, v] : pending_vars_.items()) (*vars())[k] = std::move(v);
-    pending_vars_ = Json::object();
+    clear_object(pending_vars_);
     if (auto* h = test_hooks()) h->inspection["variables"] = text(*vars());
     if (!frame().contains("input")) data_erase_prefix(data_prefix("in", tid_));
     thread().erase("s");
@@ -1158,17 +1195,26 @@ class Stepper {
     // empty one, and a chain of such states pays nothing for it.
     if (!s.mentions_context) return empty_context_;
     if (!context_built_) {
-      Json execution{{"Id", exec_.arn}};
+      Json execution = Json::object();
+      reserve_members(execution, 7);
+      execution["Id"] = exec_.arn;
       execution["Input"] = execution_input();
       execution["Name"] = exec_.name;
       execution["RoleArn"] = ctx_.role_arn;
       execution["StartTime"] = format_iso8601_ms(exec_.start_ms);
       execution["RedriveCount"] = exec_.redrive_count;
       if (exec_.redrive_ms > 0) execution["RedriveTime"] = format_iso8601_ms(exec_.redrive_ms);
-      context_ = Json{
-          {"Execution", std::move(execution)},
-          {"StateMachine", {{"Id", exec_.state_machine_arn}, {"Name", ctx_.state_machine_name}}},
-          {"State", Json::object()}};
+      Json machine = Json::object();
+      reserve_members(machine, 2);
+      machine["Id"] = exec_.state_machine_arn;
+      machine["Name"] = ctx_.state_machine_name;
+      Json state = Json::object();
+      reserve_members(state, 3);
+      context_ = Json::object();
+      reserve_members(context_, 5);  // and Task, Map
+      context_["Execution"] = std::move(execution);
+      context_["StateMachine"] = std::move(machine);
+      context_["State"] = std::move(state);
       context_built_ = true;
     }
     int64_t entered_ms = has_frame() ? frame().value("entered_ms", ctx_.now_ms) : ctx_.now_ms;
