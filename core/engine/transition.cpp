@@ -1357,9 +1357,15 @@ class Stepper {
 
   void run_pass(const State& s, const Json& input) {
     const Json& ctx = context(s);
-    Json effective = select_path(s.input_path, input, ctx);
+    // Values are copied only where a path or field changes them: with the default InputPath
+    // the state reads its input in place, with the default OutputPath the output is moved.
+    std::optional<Json> selected;
+    if (s.input_path.kind != asl::PathField::Kind::kDefault) {
+      selected = select_path(s.input_path, input, ctx);
+    }
+    const Json& effective = selected ? *selected : input;
     inspect("afterInputPath", effective);
-    Json result = effective;
+    Json result;
     if (s.result) {
       result = *s.result;
     } else if (s.parameters) {
@@ -1373,11 +1379,15 @@ class Stepper {
         throw;
       }
       inspect("afterParameters", result);
+    } else {
+      result = effective;
     }
     assign(s.assign, result, ctx);
-    Json after = put_result(s.result_path, input, result);
+    Json after = put_result(s.result_path, input, std::move(result));
     inspect("afterResultPath", after);
-    Json output = select_path(s.output_path, after, ctx);
+    Json output = s.output_path.kind == asl::PathField::Kind::kDefault
+                      ? std::move(after)
+                      : select_path(s.output_path, after, ctx);
     exit_state(s, std::move(output), s.end ? "" : s.next);
   }
 
