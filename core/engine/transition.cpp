@@ -241,9 +241,24 @@ constexpr const char* kRootThread = "0";
 // Keys of execution data rows; the index is zero-padded so that a prefix scan returns rows in
 // item order.
 std::string data_key(const char* kind, const std::string& tid, int64_t index) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%010lld", static_cast<long long>(index));
-  return std::string(kind) + ":" + tid + ":" + buf;
+  if (index < 0 || index > 9999999999) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%010lld", static_cast<long long>(index));
+    return std::string(kind) + ":" + tid + ":" + buf;
+  }
+  // The same as "%010lld" without printf, which showed in Map profiles.
+  char digits[10];
+  for (int i = 9; i >= 0; --i) {
+    digits[i] = static_cast<char>('0' + index % 10);
+    index /= 10;
+  }
+  std::string key = kind;
+  key.reserve(key.size() + tid.size() + 12);
+  key += ':';
+  key += tid;
+  key += ':';
+  key.append(digits, sizeof digits);
+  return key;
 }
 std::string data_prefix(const char* kind, const std::string& tid) {
   return std::string(kind) + ":" + tid + ":";
