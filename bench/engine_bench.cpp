@@ -141,9 +141,10 @@ BENCHMARK(BM_ActivityTaskRoundTrip)->Apply(register_min_max);
 
 }  // namespace
 
-// The Map benchmarks run for 1,000 to 10,000 items and fit a complexity to the times.
+// The Map benchmarks run for 100 items (issue 6's target: a 100-item Map of Pass at 3,000
+// executions/s or more) and for 1,000 to 10,000 items, and fit a complexity to the times.
 void map_sizes(benchmark::internal::Benchmark* b) {
-  b->Arg(1000)->Arg(2500)->Arg(5000)->Arg(10000);
+  b->Arg(100)->Arg(1000)->Arg(2500)->Arg(5000)->Arg(10000);
   b->Unit(benchmark::kMillisecond)->Complexity(benchmark::oN);
 }
 

@@ -761,7 +761,7 @@ bool FilterExpr::matches(const Json& item, const Json& root) const {
 
 namespace {
 
-enum class Root { kInput, kContext, kVariable };
+using Root = CompiledPath::Root;
 
 struct SplitPath {
   Root root;
@@ -792,21 +792,40 @@ SplitPath split_path(std::string_view text) {
 
 }  // namespace
 
-std::optional<Json> resolve_path(std::string_view path, const EvalScope& scope) {
-  SplitPath split = split_path(path);
-  JsonPath parsed = JsonPath::parse(split.path);
-  switch (split.root) {
+namespace {
+
+std::optional<Json> evaluate_at(Root root, const std::string& variable, const JsonPath& path,
+                                const EvalScope& scope) {
+  switch (root) {
     case Root::kInput:
-      return parsed.evaluate(scope.input);
+      return path.evaluate(scope.input);
     case Root::kContext:
-      return parsed.evaluate(scope.context);
+      return path.evaluate(scope.context);
     case Root::kVariable: {
-      const Json* value = scope.variable(split.variable);
+      const Json* value = scope.variable(variable);
       if (value == nullptr) return std::nullopt;
-      return parsed.evaluate(*value);
+      return path.evaluate(*value);
     }
   }
   return std::nullopt;
+}
+
+}  // namespace
+
+std::shared_ptr<const CompiledPath> CompiledPath::compile(std::string_view text) {
+  SplitPath split = split_path(text);
+  JsonPath parsed = JsonPath::parse(split.path);
+  return std::shared_ptr<const CompiledPath>(new CompiledPath(
+      std::string(text), split.root, std::move(split.variable), std::move(parsed)));
+}
+
+std::optional<Json> CompiledPath::resolve(const EvalScope& scope) const {
+  return evaluate_at(root_, variable_, path_, scope);
+}
+
+std::optional<Json> resolve_path(std::string_view path, const EvalScope& scope) {
+  SplitPath split = split_path(path);
+  return evaluate_at(split.root, split.variable, JsonPath::parse(split.path), scope);
 }
 
 void validate_path(std::string_view path) {

@@ -73,6 +73,36 @@ class JsonPath {
   std::vector<json_path_detail::Segment> segments_;
 };
 
+// A path as written in a definition ("$...", "$$...", "$var..."), split and parsed once:
+// parse_state_machine() keeps one beside each path field, so that running a state parses
+// nothing. resolve() gives what resolve_path() gives for the same text.
+class CompiledPath {
+ public:
+  enum class Root { kInput, kContext, kVariable };
+
+  // Throws std::invalid_argument on bad syntax, as resolve_path() does.
+  static std::shared_ptr<const CompiledPath> compile(std::string_view text);
+
+  std::optional<Json> resolve(const EvalScope& scope) const;
+
+  const std::string& text() const { return text_; }
+  Root root() const { return root_; }
+  // The path evaluated against the chosen root ("$$.a" is "$.a" against the context object).
+  const JsonPath& path() const { return path_; }
+
+ private:
+  CompiledPath(std::string text, Root root, std::string variable, JsonPath path)
+      : text_(std::move(text)),
+        root_(root),
+        variable_(std::move(variable)),
+        path_(std::move(path)) {}
+
+  std::string text_;
+  Root root_;
+  std::string variable_;  // kVariable
+  JsonPath path_;
+};
+
 // Resolves a path string as written in a definition: "$..." against scope.input, "$$..."
 // against scope.context, "$name..." against the variable `name`. nullopt when not found
 // (including an unknown variable). Throws std::invalid_argument on bad syntax.

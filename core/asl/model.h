@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "core/asl/choice_rule.h"
+#include "core/asl/json_path.h"
+#include "core/asl/payload_template.h"
 #include "core/common/json.h"
 
 namespace stepd::asl {
@@ -26,6 +28,9 @@ struct PathField {
   enum class Kind { kDefault, kNull, kPath };
   Kind kind = Kind::kDefault;
   std::string path;  // set when kind == kPath
+  // `path` parsed, set by parse_state_machine() for JSONPath states; null in a PathField made
+  // on the fly, which is then parsed where it is used.
+  std::shared_ptr<const CompiledPath> compiled;
   bool is_null() const { return kind == Kind::kNull; }
 };
 
@@ -64,6 +69,10 @@ struct State {
   std::optional<Json> result;  // Pass
   std::optional<Json> assign;
   std::optional<Json> output;  // JSONata `Output`
+  // Parameters, ResultSelector and ItemSelector compiled (JSONPath states; null otherwise).
+  std::shared_ptr<const CompiledTemplate> parameters_template;
+  std::shared_ptr<const CompiledTemplate> result_selector_template;
+  std::shared_ptr<const CompiledTemplate> item_selector_template;
 
   // Task
   std::string resource;

@@ -268,6 +268,37 @@ class DuplicateStateFinder {
 
 // ---- the validator --------------------------------------------------------------------------
 
+// Parses the paths and templates of a JSONPath state once, so that running it parses nothing.
+// A field that does not compile (the validator reports it) is left to be parsed where it is
+// used, as before.
+void compile_path(PathField& field) {
+  if (field.kind != PathField::Kind::kPath) return;
+  try {
+    field.compiled = CompiledPath::compile(field.path);
+  } catch (const std::invalid_argument&) {
+  }
+}
+
+void compile_template(const std::optional<Json>& tmpl,
+                      std::shared_ptr<const CompiledTemplate>& out) {
+  if (!tmpl || !tmpl->is_object()) return;
+  try {
+    out = CompiledTemplate::compile(*tmpl);
+  } catch (const std::invalid_argument&) {
+  }
+}
+
+void compile_fields(State& st) {
+  if (st.query_language != QueryLanguage::kJsonPath) return;
+  compile_path(st.input_path);
+  compile_path(st.output_path);
+  compile_path(st.result_path);
+  for (Catcher& c : st.catch_) compile_path(c.result_path);
+  compile_template(st.parameters, st.parameters_template);
+  compile_template(st.result_selector, st.result_selector_template);
+  compile_template(st.item_selector, st.item_selector_template);
+}
+
 class Validator {
  public:
   explicit Validator(std::string_view text) : text_(text) {}
@@ -476,6 +507,7 @@ std::shared_ptr<StateMachine> Validator::machine(const Json& obj, const std::str
       schema("The value for the field '" + name + "' must be an OBJECT", state_loc);
     } else {
       state(st, body, state_loc, language, *states);
+      compile_fields(st);
     }
     sm->index.emplace(name, sm->states.size());
     sm->states.push_back(std::move(st));

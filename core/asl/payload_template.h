@@ -2,8 +2,11 @@
 // Payload templates: Parameters, ResultSelector, ItemSelector (and the older Map Parameters).
 // A key ending in ".$" takes its value from a path ($..., $$..., $var...) or an intrinsic
 // function call, and loses the ".$"; every other value is copied as written.
+#include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/asl/eval_scope.h"
 #include "core/common/json.h"
@@ -18,6 +21,34 @@ namespace stepd::asl {
 // "An error occurred while executing the state '...' (entered at the event id #N). ".
 // Intrinsic failures throw StatesException(States.IntrinsicFailure, cause).
 Json apply_template(const Json& tmpl, const EvalScope& scope);
+
+class CompiledPath;
+
+// A template compiled once (parse_state_machine() keeps one beside Parameters, ResultSelector
+// and ItemSelector): every path in it is parsed, and parts without ".$" keys are kept as
+// values to copy. apply() gives what apply_template() gives for the same template.
+class CompiledTemplate {
+ public:
+  // Throws std::invalid_argument where validate_template() would.
+  static std::shared_ptr<const CompiledTemplate> compile(const Json& tmpl);
+
+  Json apply(const EvalScope& scope) const;
+
+  struct Node {
+    enum class Kind { kLiteral, kObject, kArray, kExpression };
+    Kind kind = Kind::kLiteral;
+    Json literal;                                       // kLiteral
+    std::vector<std::pair<std::string, Node>> members;  // kObject: output key, value
+    std::vector<Node> elements;                         // kArray
+    std::string expression;                             // kExpression: as written
+    std::string field;                                  // kExpression: the key, with ".$"
+    std::shared_ptr<const CompiledPath> path;           // kExpression: null for an intrinsic
+  };
+
+ private:
+  explicit CompiledTemplate(Node root) : root_(std::move(root)) {}
+  Node root_;
+};
 
 // The value of one ".$" expression (a path or an intrinsic call); nullopt when a path finds
 // nothing. Also what Fail's ErrorPath/CausePath use.

@@ -33,6 +33,121 @@ std::string text(const Json& j) {
   return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
+// An empty object, without allocating a new one when `j` is one already.
+void clear_object(Json& j) {
+  if (!j.is_object() || !j.empty()) j = Json::object();
+}
+
+// Room for `n` members, so that adding them does not move (for ordered_json: copy) the
+// members already there.
+void reserve_members(Json& j, size_t n) {
+  j.get_ref<Json::object_t&>().reserve(n);
+}
+
+// Appends `s` as a JSON string, escaped exactly as Json::dump() escapes it. History event
+// details of the frequent events are written with this instead of being built as Json
+// objects and dumped: the building and the copies cost more than the state itself.
+void append_quoted(std::string& out, std::string_view s) {
+  // Anything beyond ASCII goes through the library, which also rejects invalid UTF-8.
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80) {
+      out += Json(std::string(s)).dump();
+      return;
+    }
+  }
+  // How long the escaped text is, then the text written in place: one allocation at most.
+  size_t extra = 0;
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u != '"' && u != '\\') continue;
+    bool short_form =
+        u == '"' || u == '\\' || u == '\b' || u == '\t' || u == '\n' || u == '\f' || u == '\r';
+    extra += short_form ? 1 : 5;
+  }
+  size_t at = out.size();
+  out.resize(at + s.size() + extra + 2);
+  char* w = out.data() + at;
+  *w++ = '"';
+  if (extra == 0) {
+    std::memcpy(w, s.data(), s.size());
+    w += s.size();
+  } else {
+    static const char kHex[] = "0123456789abcdef";
+    for (char c : s) {
+      auto u = static_cast<unsigned char>(c);
+      if (u >= 0x20 && u != '"' && u != '\\') {
+        *w++ = c;
+        continue;
+      }
+      *w++ = '\\';
+      switch (u) {
+        case '"':
+          *w++ = '"';
+          break;
+        case '\\':
+          *w++ = '\\';
+          break;
+        case '\b':
+          *w++ = 'b';
+          break;
+        case '\t':
+          *w++ = 't';
+          break;
+        case '\n':
+          *w++ = 'n';
+          break;
+        case '\f':
+          *w++ = 'f';
+          break;
+        case '\r':
+          *w++ = 'r';
+          break;
+        default:  // other control characters: \u00xx, lower-case hex as Json::dump writes it
+          *w++ = 'u';
+          *w++ = '0';
+          *w++ = '0';
+          *w++ = kHex[u >> 4];
+          *w++ = kHex[u & 0xf];
+      }
+    }
+  }
+  *w++ = '"';
+}
+
+// {"name":"<name>","index":<index>}: MapIterationStarted, MapIterationSucceeded ...
+std::string index_details(std::string_view name, int64_t index) {
+  std::string out = "{\"name\":";
+  append_quoted(out, name);
+  out += ",\"index\":";
+  out += std::to_string(index);
+  out += '}';
+  return out;
+}
+
+// {"<name_key>":"<name>","<payload_key>":<payload as a string>,"<payload_key>Details":
+// {"truncated":false}}: the details of StateEntered / StateExited / ExecutionStarted ...
+std::string payload_details(std::string_view name_key, std::string_view name,
+                            std::string_view payload_key, std::string_view payload) {
+  std::string out;
+  out.reserve(payload.size() + name.size() + 64);
+  out += '{';
+  if (!name_key.empty()) {
+    out += '"';
+    out += name_key;
+    out += "\":";
+    append_quoted(out, name);
+    out += ',';
+  }
+  out += '"';
+  out += payload_key;
+  out += "\":";
+  append_quoted(out, payload);
+  out += ",\"";
+  out += payload_key;
+  out += "Details\":{\"truncated\":false}}";
+  return out;
+}
+
 bool starts_with(std::string_view s, std::string_view p) {
   return s.substr(0, p.size()) == p;
 }
@@ -126,9 +241,24 @@ constexpr const char* kRootThread = "0";
 // Keys of execution data rows; the index is zero-padded so that a prefix scan returns rows in
 // item order.
 std::string data_key(const char* kind, const std::string& tid, int64_t index) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%010lld", static_cast<long long>(index));
-  return std::string(kind) + ":" + tid + ":" + buf;
+  if (index < 0 || index > 9999999999) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%010lld", static_cast<long long>(index));
+    return std::string(kind) + ":" + tid + ":" + buf;
+  }
+  // The same as "%010lld" without printf, which showed in Map profiles.
+  char digits[10];
+  for (int i = 9; i >= 0; --i) {
+    digits[i] = static_cast<char>('0' + index % 10);
+    index /= 10;
+  }
+  std::string key = kind;
+  key.reserve(key.size() + tid.size() + 12);
+  key += ':';
+  key += tid;
+  key += ':';
+  key.append(digits, sizeof digits);
+  return key;
 }
 std::string data_prefix(const char* kind, const std::string& tid) {
   return std::string(kind) + ":" + tid + ":";
@@ -222,6 +352,11 @@ class Stepper {
   // ---- history
 
   void emit(const std::string& type, Json details = nullptr) {
+    emit_text(type, details.is_null() ? std::string() : details.dump());
+  }
+
+  // The same with the details already written as JSON text ("" for none).
+  void emit_text(const std::string& type, std::string details) {
     applied_ = true;
     store::HistoryEventRecord e;
     e.id = exec_.event_count + 1;
@@ -231,7 +366,7 @@ class Stepper {
                         : exec_.event_count;
     e.timestamp_ms = ctx_.now_ms;
     e.type = type;
-    if (!details.is_null()) e.details = details.dump();
+    if (!details.empty()) e.details = std::move(details);
     exec_.event_count = e.id;
     last_type_ = type;
     write_.events.push_back(std::move(e));
@@ -293,10 +428,14 @@ class Stepper {
   void start() {
     applied_ = true;
     Json input = execution_input();
-    emit("ExecutionStarted", Json{{"input", exec_.input},
-                                  {"inputDetails", {{"truncated", false}}},
-                                  {"roleArn", ctx_.role_arn},
-                                  {"stateMachineArn", exec_.state_machine_arn}});
+    std::string started = payload_details("", "", "input", exec_.input);
+    started.pop_back();
+    started += ",\"roleArn\":";
+    append_quoted(started, ctx_.role_arn);
+    started += ",\"stateMachineArn\":";
+    append_quoted(started, exec_.state_machine_arn);
+    started += '}';
+    emit_text("ExecutionStarted", std::move(started));
     state_["task_seq"] = 0;
     state_["threads"][kRootThread] = Json::object();
     if (ctx_.machine.timeout_seconds) {
@@ -342,9 +481,8 @@ class Stepper {
     queue_.clear();
   }
 
-  void succeed_execution(const Json& output) {
-    std::string out = text(output);
-    emit("ExecutionSucceeded", Json{{"output", out}, {"outputDetails", {{"truncated", false}}}});
+  void succeed_execution(std::string out) {
+    emit_text("ExecutionSucceeded", payload_details("", "", "output", out));
     exec_.output = std::move(out);
     close("SUCCEEDED");
   }
@@ -409,6 +547,7 @@ class Stepper {
     exec_.redrive_ms = ctx_.now_ms;
     exec_.redrive_token = client_token;
     context_ = nullptr;
+    context_built_ = false;
     emit("ExecutionRedriven", Json{{"redriveCount", exec_.redrive_count}});
     if (ctx_.machine.timeout_seconds) {
       set_timer(kTimerExecutionTimeout, ctx_.now_ms + *ctx_.machine.timeout_seconds * 1000);
@@ -450,10 +589,14 @@ class Stepper {
     std::string tid;
     std::string state;
     Json input;
+    std::string input_text;  // text(input), or "" when not computed yet
   };
 
-  void goto_state(const std::string& tid, const std::string& name, Json input) {
-    queue_.push_back({tid, name, std::move(input)});
+  // `input_text`, when known, is text(input): the output of the state before, already written
+  // for its history event.
+  void goto_state(const std::string& tid, const std::string& name, Json input,
+                  std::string input_text = {}) {
+    queue_.push_back({tid, name, std::move(input), std::move(input_text)});
   }
 
   // A thread that stops while its next state is queued keeps that state as where it is, so
@@ -492,7 +635,7 @@ class Stepper {
         fail_execution({errors::kRuntime, "State '" + p.state + "' does not exist."});
         return;
       }
-      enter(*s, std::move(p.input));
+      enter(*s, std::move(p.input), std::move(p.input_text));
     }
   }
 
@@ -551,17 +694,26 @@ class Stepper {
     if (auto* h = test_hooks()) h->inspection[field] = text(value);
   }
 
-  void enter(const State& s, Json input) {
-    std::string type = asl::state_type_name(s.type);
-    emit(type + "StateEntered",
-         Json{{"name", s.name}, {"input", text(input)}, {"inputDetails", {{"truncated", false}}}});
-    assigned_ = Json::object();
-    pending_vars_ = Json::object();
-    thread()["s"] = Json{{"state", s.name},
-                         {"input", input},
-                         {"entered_id", exec_.event_count},
-                         {"entered_ms", ctx_.now_ms},
-                         {"retries", Json::array()}};
+  void enter(const State& s, Json entered_input, std::string input_text = {}) {
+    if (input_text.empty()) input_text = text(entered_input);
+    emit_text(std::string(asl::state_type_name(s.type)) + "StateEntered",
+              payload_details("name", s.name, "input", input_text));
+    clear_object(assigned_);
+    clear_object(pending_vars_);
+    Json f = Json::object();
+    reserve_members(f, 8);  // the members below, and those a waiting state adds
+    f["state"] = s.name;
+    f["input"] = std::move(entered_input);
+    f["entered_id"] = exec_.event_count;
+    f["entered_ms"] = ctx_.now_ms;
+    f["retries"] = Json::array();
+    Json& th = thread();
+    th["s"] = std::move(f);
+    // The state runs on the input kept in its frame rather than on a copy. The reference stays
+    // good while the state runs: nothing adds to or removes from the frame before the state
+    // has used its input for the last time (exit_state drops the frame, a Wait adds to it
+    // after reading the input).
+    const Json& input = th["s"]["input"];
     inspect("input", input);
     if (s.type == StateType::kFail) {
       run_fail(s, input);
@@ -643,32 +795,32 @@ class Stepper {
                        "service limit."});
       return;
     }
-    Json d{{"name", s.name},
-           {"output", std::move(output_text)},
-           {"outputDetails", {{"truncated", false}}}};
+    std::string d = payload_details("name", s.name, "output", output_text);
     if (!assigned_.empty()) {
-      d["assignedVariables"] = assigned_;
-      d["assignedVariablesDetails"] = {{"truncated", false}};
+      d.pop_back();
+      d += ",\"assignedVariables\":";
+      d += assigned_.dump();
+      d += ",\"assignedVariablesDetails\":{\"truncated\":false}}";
       assigned_ = Json::object();
     }
-    emit(std::string(asl::state_type_name(s.type)) + "StateExited", std::move(d));
+    emit_text(std::string(asl::state_type_name(s.type)) + "StateExited", std::move(d));
     for (auto& [k, v] : pending_vars_.items()) (*vars())[k] = std::move(v);
-    pending_vars_ = Json::object();
+    clear_object(pending_vars_);
     if (auto* h = test_hooks()) h->inspection["variables"] = text(*vars());
     if (!frame().contains("input")) data_erase_prefix(data_prefix("in", tid_));
     thread().erase("s");
     if (next.empty()) {
-      thread_succeeded(std::move(output));
+      thread_succeeded(std::move(output_text));
     } else {
-      goto_state(tid_, next, std::move(output));
+      goto_state(tid_, next, std::move(output), std::move(output_text));
     }
   }
 
-  // The current thread reached an End: the execution succeeds, or the branch or iteration
-  // hands its output to the Parallel or Map state that started it.
-  void thread_succeeded(Json output) {
+  // The current thread reached an End with output `output_text`: the execution succeeds, or the
+  // branch or iteration hands its output to the Parallel or Map state that started it.
+  void thread_succeeded(std::string output_text) {
     if (tid_ == kRootThread) {
-      succeed_execution(output);
+      succeed_execution(std::move(output_text));
       return;
     }
     std::string child = tid_;
@@ -680,9 +832,9 @@ class Stepper {
     const State* ps = current_state();
     if (!ps || !frame().contains("fan")) return;
     if (ps->type == StateType::kMap) {
-      emit("MapIterationSucceeded", Json{{"name", ps->name}, {"index", index}});
+      emit_text("MapIterationSucceeded", index_details(ps->name, index));
     }
-    data_put(data_key("res", parent, index), text(output));
+    data_put(data_key("res", parent, index), std::move(output_text));
     Json& fan = frame()["fan"];
     fan["children"].erase(std::to_string(index));
     fan["running"] = fan["running"].get<int64_t>() - 1;
@@ -748,7 +900,8 @@ class Stepper {
                                        const Json& effective, const Json& ctx) {
     if (literal) return literal;
     if (path.empty()) return std::nullopt;
-    Json v = select_path(asl::PathField{asl::PathField::Kind::kPath, path}, effective, ctx);
+    Json v =
+        select_path(asl::PathField{asl::PathField::Kind::kPath, path, nullptr}, effective, ctx);
     if (v.is_number_integer() || v.is_number_unsigned()) return v.get<int64_t>();
     // AWS also takes the number written as a string ("1").
     if (v.is_string()) {
@@ -764,7 +917,8 @@ class Stepper {
 
   // The same for ToleratedFailurePercentagePath, which takes any number.
   double map_float_path(const std::string& path, const Json& effective, const Json& ctx) {
-    Json v = select_path(asl::PathField{asl::PathField::Kind::kPath, path}, effective, ctx);
+    Json v =
+        select_path(asl::PathField{asl::PathField::Kind::kPath, path, nullptr}, effective, ctx);
     if (v.is_number()) return v.get<double>();
     if (v.is_string()) {
       const std::string& str = v.get_ref<const std::string&>();
@@ -790,7 +944,9 @@ class Stepper {
     Json fan{{"next", 0}, {"running", 0}, {"failed", 0}, {"children", Json::object()}};
     int64_t total = 0;
     if (!is_map) {
-      Json params = s.parameters ? eval_template(*s.parameters, effective, ctx) : effective;
+      Json params = s.parameters
+                        ? eval_template(*s.parameters, s.parameters_template, effective, ctx)
+                        : effective;
       inspect("afterParameters", params);
       total = static_cast<int64_t>(s.branches.size());
       std::string encoded = text(params);
@@ -807,9 +963,9 @@ class Stepper {
       }
       Json items =
           s.items ? *s.items
-                  : select_path(s.items_path.empty()
-                                    ? asl::PathField{}
-                                    : asl::PathField{asl::PathField::Kind::kPath, s.items_path},
+                  : select_path(s.items_path.empty() ? asl::PathField{}
+                                                     : asl::PathField{asl::PathField::Kind::kPath,
+                                                                      s.items_path, nullptr},
                                 effective, ctx);
       if (!items.is_array()) {
         throw StatesException(errors::kRuntime,
@@ -852,7 +1008,8 @@ class Stepper {
         if (s.item_selector) {
           context_["Map"] = {{"Item", {{"Index", i}, {"Value", item}}}};
           try {
-            selected = eval_template(*s.item_selector, effective, context_);
+            selected =
+                eval_template(*s.item_selector, s.item_selector_template, effective, context_);
           } catch (...) {
             context_.erase("Map");
             throw;
@@ -900,8 +1057,10 @@ class Stepper {
       fan["next"] = index + 1;
       fan["children"][std::to_string(index)] = child;
       fan["running"] = fan["running"].get<int64_t>() + 1;
-      if (is_map) emit("MapIterationStarted", Json{{"name", s.name}, {"index", index}});
-      goto_state(child, machine_of(child).start_at, Json::parse(*encoded));
+      if (is_map) emit_text("MapIterationStarted", index_details(s.name, index));
+      // The row is text(input) already (dumping parsed text gives the same text back).
+      Json input = Json::parse(*encoded);
+      goto_state(child, machine_of(child).start_at, std::move(input), std::move(*encoded));
     }
     if (count("running") == 0 && count("next") >= count("total")) finish_fan(s);
   }
@@ -1006,7 +1165,9 @@ class Stepper {
     Json effective = select_path(s.input_path, input, ctx);
     inspect("afterInputPath", effective);
     if (s.type == StateType::kTask || s.type == StateType::kParallel) {
-      if (s.parameters) inspect("afterParameters", eval_template(*s.parameters, effective, ctx));
+      if (s.parameters)
+        inspect("afterParameters",
+                eval_template(*s.parameters, s.parameters_template, effective, ctx));
     }
     if (h.mock_error) {
       handle_error(s, *h.mock_error, false);
@@ -1039,26 +1200,37 @@ class Stepper {
   // The context object ($$) for state `s`. Built once per step and updated in place for each
   // state, so that the execution's input is not copied for every state the step runs.
   //
-  // The execution's input goes in only for states whose definition mentions "$$": a Map
-  // iteration that never reads it then does not pay for parsing and copying a large input
-  // on every step.
+  // It is built only for states whose definition mentions "$$" (no other state can read it):
+  // a Map iteration that never reads it then does not pay for parsing and copying a large
+  // execution input on every step, nor a chain of Pass states for formatting times.
   const Json& context(const State& s, const std::string& token = "") {
     // TestState's `context` replaces the context object whole, as AWS does.
     if (ctx_.test && ctx_.test->context) return *ctx_.test->context;
-    bool with_input = s.mentions_context;
-    if (context_.is_null() || (with_input && !context_has_input_)) {
-      Json execution{{"Id", exec_.arn}};
-      if (with_input) execution["Input"] = execution_input();
+    // A state whose definition never writes "$$" cannot read the context object: it gets an
+    // empty one, and a chain of such states pays nothing for it.
+    if (!s.mentions_context) return empty_context_;
+    if (!context_built_) {
+      Json execution = Json::object();
+      reserve_members(execution, 7);
+      execution["Id"] = exec_.arn;
+      execution["Input"] = execution_input();
       execution["Name"] = exec_.name;
       execution["RoleArn"] = ctx_.role_arn;
       execution["StartTime"] = format_iso8601_ms(exec_.start_ms);
       execution["RedriveCount"] = exec_.redrive_count;
       if (exec_.redrive_ms > 0) execution["RedriveTime"] = format_iso8601_ms(exec_.redrive_ms);
-      context_ = Json{
-          {"Execution", std::move(execution)},
-          {"StateMachine", {{"Id", exec_.state_machine_arn}, {"Name", ctx_.state_machine_name}}},
-          {"State", Json::object()}};
-      context_has_input_ = with_input;
+      Json machine = Json::object();
+      reserve_members(machine, 2);
+      machine["Id"] = exec_.state_machine_arn;
+      machine["Name"] = ctx_.state_machine_name;
+      Json state = Json::object();
+      reserve_members(state, 3);
+      context_ = Json::object();
+      reserve_members(context_, 5);  // and Task, Map
+      context_["Execution"] = std::move(execution);
+      context_["StateMachine"] = std::move(machine);
+      context_["State"] = std::move(state);
+      context_built_ = true;
     }
     int64_t entered_ms = has_frame() ? frame().value("entered_ms", ctx_.now_ms) : ctx_.now_ms;
     Json& st = context_["State"];
@@ -1105,7 +1277,7 @@ class Stepper {
     if (f.kind == asl::PathField::Kind::kDefault) return doc;
     if (f.kind == asl::PathField::Kind::kNull) return Json::object();
     asl::EvalScope scope = scope_of(doc, ctx);
-    auto v = asl::resolve_path(f.path, scope);
+    auto v = f.compiled ? f.compiled->resolve(scope) : asl::resolve_path(f.path, scope);
     if (!v) {
       throw StatesException(
           errors::kRuntime,
@@ -1139,6 +1311,9 @@ class Stepper {
   Json put_result(const asl::PathField& f, const Json& raw_input, Json result) {
     if (f.kind == asl::PathField::Kind::kDefault) return result;
     if (f.kind == asl::PathField::Kind::kNull) return raw_input;
+    if (f.compiled && f.compiled->root() == asl::CompiledPath::Root::kInput) {
+      return f.compiled->path().assign(raw_input, std::move(result));
+    }
     return asl::JsonPath::parse(f.path).assign(raw_input, std::move(result));
   }
 
@@ -1186,23 +1361,31 @@ class Stepper {
     }
   }
 
-  Json eval_template(const Json& tmpl, const Json& doc, const Json& ctx) {
+  // `compiled` is `tmpl` parsed when the definition was (null: parse it now).
+  Json eval_template(const Json& tmpl, const std::shared_ptr<const asl::CompiledTemplate>& compiled,
+                     const Json& doc, const Json& ctx) {
     asl::EvalScope scope = scope_of(doc, ctx);
-    return asl::apply_template(tmpl, scope);
+    return compiled ? compiled->apply(scope) : asl::apply_template(tmpl, scope);
   }
 
   // ---- instant states
 
   void run_pass(const State& s, const Json& input) {
     const Json& ctx = context(s);
-    Json effective = select_path(s.input_path, input, ctx);
+    // Values are copied only where a path or field changes them: with the default InputPath
+    // the state reads its input in place, with the default OutputPath the output is moved.
+    std::optional<Json> selected;
+    if (s.input_path.kind != asl::PathField::Kind::kDefault) {
+      selected = select_path(s.input_path, input, ctx);
+    }
+    const Json& effective = selected ? *selected : input;
     inspect("afterInputPath", effective);
-    Json result = effective;
+    Json result;
     if (s.result) {
       result = *s.result;
     } else if (s.parameters) {
       try {
-        result = eval_template(*s.parameters, effective, ctx);
+        result = eval_template(*s.parameters, s.parameters_template, effective, ctx);
       } catch (const StatesException& e) {
         // Outside Task states a path that finds nothing ends the execution.
         if (e.value().error == errors::kParameterPathFailure) {
@@ -1211,11 +1394,15 @@ class Stepper {
         throw;
       }
       inspect("afterParameters", result);
+    } else {
+      result = effective;
     }
     assign(s.assign, result, ctx);
-    Json after = put_result(s.result_path, input, result);
+    Json after = put_result(s.result_path, input, std::move(result));
     inspect("afterResultPath", after);
-    Json output = select_path(s.output_path, after, ctx);
+    Json output = s.output_path.kind == asl::PathField::Kind::kDefault
+                      ? std::move(after)
+                      : select_path(s.output_path, after, ctx);
     exit_state(s, std::move(output), s.end ? "" : s.next);
   }
 
@@ -1367,7 +1554,8 @@ class Stepper {
     const Json& ctx = context(s, token);
     Json effective = select_path(s.input_path, input, ctx);
     inspect("afterInputPath", effective);
-    Json params = s.parameters ? eval_template(*s.parameters, effective, ctx) : effective;
+    Json params = s.parameters ? eval_template(*s.parameters, s.parameters_template, effective, ctx)
+                               : effective;
     inspect("afterParameters", params);
     auto timeout = seconds_field(s.timeout_seconds, s.timeout_seconds_path, "TimeoutSecondsPath",
                                  effective, ctx);
@@ -1614,7 +1802,7 @@ class Stepper {
       const Json& ctx = context(s);
       inspect("result", result);
       if (s.result_selector) {
-        result = eval_template(*s.result_selector, result, ctx);
+        result = eval_template(*s.result_selector, s.result_selector_template, result, ctx);
         inspect("afterResultSelector", result);
       }
       assign(s.assign, result, ctx);
@@ -1887,10 +2075,11 @@ class Stepper {
   std::vector<std::string> erased_prefixes_;  // stored data rows erased in this step
   std::optional<Json> execution_input_;
   Json context_;
+  bool context_built_ = false;  // context_ holds the context object (Map may add to an empty one)
+  const Json empty_context_ = Json::object();
   std::vector<const Json*> outer_vars_;  // scope_of's chain, kept to reuse its storage
-  bool context_has_input_ = false;
-  Json assigned_ = Json::object();      // the current state's Assign, as history text
-  Json pending_vars_ = Json::object();  // the same values, applied when the state exits
+  Json assigned_ = Json::object();       // the current state's Assign, as history text
+  Json pending_vars_ = Json::object();   // the same values, applied when the state exits
   std::string last_type_;
   bool applied_ = false;
 };
