@@ -87,7 +87,7 @@ CompiledTemplate::Node compile_node(const Json& tmpl) {
   for (auto it = tmpl.begin(); it != tmpl.end(); ++it) {
     const std::string& key = it.key();
     if (!is_dynamic_key(key) || !it.value().is_string()) {
-      node.members.emplace_back(key, compile_node(it.value()));
+      node.members.push_back({key, compile_node(it.value())});
       continue;
     }
     Node expr;
@@ -96,7 +96,7 @@ CompiledTemplate::Node compile_node(const Json& tmpl) {
     expr.field = key;
     validate_expression(expr.expression, key);
     if (!looks_like_intrinsic(expr.expression)) expr.path = CompiledPath::compile(expr.expression);
-    node.members.emplace_back(key.substr(0, key.size() - kDynamicSuffix.size()), std::move(expr));
+    node.members.push_back({key.substr(0, key.size() - kDynamicSuffix.size()), std::move(expr)});
   }
   return node;
 }
@@ -127,7 +127,7 @@ Json apply_node(const CompiledTemplate::Node& node, const EvalScope& scope) {
       break;
   }
   Json out = Json::object();
-  for (const auto& [key, value] : node.members) out[key] = apply_node(value, scope);
+  for (const auto& member : node.members) out[member.key] = apply_node(member.value, scope);
   return out;
 }
 

@@ -34,15 +34,22 @@ class CompiledTemplate {
 
   Json apply(const EvalScope& scope) const;
 
+  struct Member;
   struct Node {
     enum class Kind { kLiteral, kObject, kArray, kExpression };
     Kind kind = Kind::kLiteral;
-    Json literal;                                       // kLiteral
-    std::vector<std::pair<std::string, Node>> members;  // kObject: output key, value
-    std::vector<Node> elements;                         // kArray
-    std::string expression;                             // kExpression: as written
-    std::string field;                                  // kExpression: the key, with ".$"
-    std::shared_ptr<const CompiledPath> path;           // kExpression: null for an intrinsic
+    Json literal;                              // kLiteral
+    std::vector<Member> members;               // kObject
+    std::vector<Node> elements;                // kArray
+    std::string expression;                    // kExpression: as written
+    std::string field;                         // kExpression: the key, with ".$"
+    std::shared_ptr<const CompiledPath> path;  // kExpression: null for an intrinsic
+  };
+  // Not std::pair<std::string, Node>: pair needs Node complete where Node is being defined,
+  // which GCC lets pass and clang (with libstdc++ 12) refuses.
+  struct Member {
+    std::string key;  // the output key (".$" removed)
+    Node value;
   };
 
  private:

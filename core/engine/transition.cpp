@@ -389,10 +389,10 @@ class Stepper {
     bool erased = std::any_of(erased_prefixes_.begin(), erased_prefixes_.end(),
                               [&](const std::string& p) { return starts_with(prefix, p); });
     if (ctx_.data && !erased) {
-      for (auto& [k, v] : ctx_.data->scan(prefix)) {
+      for (auto& row : ctx_.data->scan(prefix)) {
         bool gone = std::any_of(erased_prefixes_.begin(), erased_prefixes_.end(),
-                                [&](const std::string& p) { return starts_with(k, p); });
-        if (!gone) rows.emplace(std::move(k), std::move(v));
+                                [&](const std::string& p) { return starts_with(row.first, p); });
+        if (!gone) rows.emplace(std::move(row.first), std::move(row.second));
       }
     }
     for (auto it = data_.lower_bound(prefix); it != data_.end() && starts_with(it->first, prefix);
