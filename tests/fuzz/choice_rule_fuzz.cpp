@@ -17,11 +17,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::optional<Json> rule = fuzz::parse_document(rule_text);
   if (!rule) return 0;
   std::optional<Json> own_doc;
-  if (!doc_text.empty()) {
-    own_doc = fuzz::parse_document(doc_text);
-    if (!own_doc) return 0;
-  }
-  const Json& doc = own_doc ? *own_doc : fuzz::sample_document();
+  const Json* found_doc = fuzz::document_or_sample(doc_text, own_doc);
+  if (!found_doc) return 0;
+  const Json& doc = *found_doc;
 
   // Rules the fuzzer writes rarely name a state; give them one so that validation looks further.
   if (rule->is_object() && !rule->contains("Next")) (*rule)["Next"] = "Done";

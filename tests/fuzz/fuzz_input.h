@@ -52,6 +52,15 @@ inline const Json& sample_document() {
   return doc;
 }
 
+// The document an input's second part names: that part parsed (kept in `storage`), or the sample
+// document when there is no second part; null when the part is not a document the server would
+// accept, and the input is skipped.
+inline const Json* document_or_sample(std::string_view text, std::optional<Json>& storage) {
+  if (text.empty()) return &sample_document();
+  storage = parse_document(text);
+  return storage ? &*storage : nullptr;
+}
+
 // A context object shaped like the engine's ($$).
 inline const Json& sample_context() {
   static const Json ctx = Json::parse(R"({

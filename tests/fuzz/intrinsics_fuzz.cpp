@@ -17,11 +17,9 @@ using namespace stepd;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto [expr, doc_text] = fuzz::split_parts(fuzz::as_text(data, size));
   std::optional<Json> own_doc;
-  if (!doc_text.empty()) {
-    own_doc = fuzz::parse_document(doc_text);
-    if (!own_doc) return 0;
-  }
-  const Json& doc = own_doc ? *own_doc : fuzz::sample_document();
+  const Json* found_doc = fuzz::document_or_sample(doc_text, own_doc);
+  if (!found_doc) return 0;
+  const Json& doc = *found_doc;
   (void)asl::looks_like_intrinsic(expr);
 
   try {

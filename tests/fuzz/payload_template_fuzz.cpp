@@ -19,11 +19,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::optional<Json> tmpl = fuzz::parse_document(template_text);
   if (!tmpl) return 0;
   std::optional<Json> own_doc;
-  if (!doc_text.empty()) {
-    own_doc = fuzz::parse_document(doc_text);
-    if (!own_doc) return 0;
-  }
-  const Json& doc = own_doc ? *own_doc : fuzz::sample_document();
+  const Json* found_doc = fuzz::document_or_sample(doc_text, own_doc);
+  if (!found_doc) return 0;
+  const Json& doc = *found_doc;
 
   try {
     asl::validate_template(*tmpl);
