@@ -737,9 +737,9 @@ TEST_P(StoreTest, AFailedWriteDoesNotSpoilTheOthersCommittedWithIt) {
   auto submit = [&](ExecutionWrite w, const std::string& expected) {
     results.push_back(std::make_unique<Result>());
     Result* r = results.back().get();
-    store().commit_async(std::move(w), [r](const WriteOutcome& o, const std::exception_ptr& error) {
+    store().commit_async(std::move(w), [r](const WriteOutcome& o, std::exception_ptr error) {
       if (error) {
-        r->outcome.set_exception(error);
+        r->outcome.set_exception(std::move(error));
       } else {
         r->outcome.set_value(o);
       }
