@@ -213,6 +213,9 @@ def main():
     ap.add_argument("--connections", type=int, default=64, help="HTTP clients (closed loop)")
     ap.add_argument("--http-threads", type=int, default=4,
                     help="cpprestsdk pool of both servers (stepd's --http-threads default: 4)")
+    ap.add_argument("--stepd-http-threads", type=int,
+                    help="stepd's --http-threads, if not --http-threads (an experiment: stepd's "
+                         "blocking operations hold a pool thread until their commit)")
     ap.add_argument("--load-threads", type=int, default=1, help="http_load threads")
     ap.add_argument("--workers", type=int, default=16, help="activity workers (callbacks)")
     ap.add_argument("--no-callbacks", action="store_true", help="skip the callbacks figure")
@@ -223,6 +226,8 @@ def main():
     args = ap.parse_args()
     if args.quick:
         args.seconds, args.warmup, args.repeat = 2, 0.5, 3
+    if args.stepd_http_threads is None:
+        args.stepd_http_threads = args.http_threads
 
     bins = {"stepd": os.path.join(args.build_dir, "stepd"),
             "echo_server": os.path.join(args.build_dir, "bench", "echo_server"),
@@ -263,7 +268,7 @@ def main():
             "stepd",
             [bins["stepd"], "--listen", f"127.0.0.1:{stepd_port}",
              "--data-dir", os.path.join(tmp, "data"), "--config", config,
-             "--log-level", "warn", "--http-threads", str(args.http_threads)],
+             "--log-level", "warn", "--http-threads", str(args.stepd_http_threads)],
             os.path.join(tmp, "stepd.log"), healthy)
 
         post(stepd_port, "/v1/state-machines",
@@ -371,7 +376,8 @@ def main():
     results = {}
     print()
     print(f"{args.repeat} rounds of {args.seconds:g} s (+{args.warmup:g} s warm-up), "
-          f"{args.connections} clients, {args.http_threads} HTTP threads; load average "
+          f"{args.connections} clients, HTTP threads: echo {args.http_threads}, stepd "
+          f"{args.stepd_http_threads}; load average "
           f"{load['before'][0]:.2f} before, {load['after'][0]:.2f} after; stepd RSS at the end "
           f"{(rss or 0) / 1024:.0f} MiB")
     print("| figure | min | median | max | baseline (median) | ratio | target | met |")
@@ -405,6 +411,7 @@ def main():
             json.dump({"figures": results, "load_average": load, "seconds": args.seconds,
                        "warmup": args.warmup, "repeat": args.repeat,
                        "connections": args.connections, "http_threads": args.http_threads,
+                       "stepd_http_threads": args.stepd_http_threads,
                        "stepd_rss_kib_end": rss, "wall_s": time.time() - started,
                        "engine_bench": engine, "rounds": raw}, f, indent=2)
     return 1 if failures else 0
