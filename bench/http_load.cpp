@@ -267,7 +267,6 @@ class Driver {
               aws_json(o_, "StartExecution",
                        {{"stateMachineArn", o_.machine_arn}, {"input", R"({"bench": true})"}});
         }
-        g_started.fetch_add(1);
       } else if (o_.scenario == "start-sync") {
         kind = Kind::kStartSync;
         if (start_request_.empty()) {
@@ -295,6 +294,7 @@ class Driver {
       ++stats_.connection_errors;
       return now + std::chrono::milliseconds(10);
     }
+    if (kind == Kind::kStart) g_started.fetch_add(1);
     c.kind = kind;
     c.busy = true;
     c.intended = intended;
