@@ -2,7 +2,7 @@
 // a few threads each driving a share of the connections, one request in flight per connection
 // (no pipelining). Loopback only.
 //
-//   http_load --port P --scenario echo|start-sync|activity-worker [options]
+//   http_load --port P --scenario echo|start-sync|activity-worker|send-success [options]
 //
 // Modes:
 //   closed (default)  every connection sends its next request when the previous answer arrived;
@@ -22,6 +22,12 @@
 //                    StartExecution on --machine-arn (closed loop while fewer than --backlog
 //                    started executions wait for a worker, or open loop with --rate). The figure
 //                    is SendTaskSuccess answers/s (callbacks/s) and their latency.
+//   send-success     SendTaskSuccess latency at an offered rate (needs --rate): first, untimed,
+//                    --starters connections start executions on --machine-arn and --workers
+//                    connections take their tasks with GetActivityTask until --tokens tokens
+//                    are banked (default: rate x (warmup + seconds) + connections; at most
+//                    --collect-timeout seconds); then the C connections send SendTaskSuccess
+//                    with those tokens, open loop, latency from the intended send time.
 //
 // Output: one JSON object on stdout (requests/s, ok, errors, latency p50/p90/p99/max in ms of
 // the scenario's figure, and the same per request kind). Requests answered during --warmup are
@@ -48,6 +54,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -76,6 +83,9 @@ struct Options {
   std::string activity_arn;
   int wait_seconds = 10;
   long backlog = 1000;
+  int starters = 8;
+  long tokens = 0;  // send-success: 0 = rate x (warmup + seconds) + connections
+  double collect_timeout = 120;
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -85,7 +95,9 @@ struct Options {
                "  [--connections C] [--threads T] [--seconds S] [--warmup S] [--rate R]\n"
                "  [--machine NAME] [--wait SECONDS]                      (start-sync)\n"
                "  [--machine-arn ARN --activity-arn ARN --workers W --backlog N]"
-               " (activity-worker)\n",
+               " (activity-worker)\n"
+               "  [--machine-arn ARN --activity-arn ARN --workers W --starters N --tokens N\n"
+               "   --collect-timeout S] --rate R                           (send-success)\n",
                why);
   std::exit(2);
 }
@@ -122,6 +134,12 @@ Options parse_options(int argc, char** argv) {
       o.wait_seconds = std::atoi(value.c_str());
     } else if (arg == "--backlog") {
       o.backlog = std::atol(value.c_str());
+    } else if (arg == "--starters") {
+      o.starters = std::atoi(value.c_str());
+    } else if (arg == "--tokens") {
+      o.tokens = std::atol(value.c_str());
+    } else if (arg == "--collect-timeout") {
+      o.collect_timeout = std::atof(value.c_str());
     } else {
       usage(("unknown option " + arg).c_str());
     }
@@ -130,10 +148,11 @@ Options parse_options(int argc, char** argv) {
   if (o.connections < 1 || o.threads < 1 || o.seconds <= 0 || o.warmup < 0 || o.rate < 0) {
     usage("bad numbers");
   }
-  if (o.scenario == "activity-worker") {
-    if (o.machine_arn.empty() || o.activity_arn.empty() || o.workers < 1) {
-      usage("activity-worker needs --machine-arn, --activity-arn and --workers >= 1");
+  if (o.scenario == "activity-worker" || o.scenario == "send-success") {
+    if (o.machine_arn.empty() || o.activity_arn.empty() || o.workers < 1 || o.starters < 1) {
+      usage("this scenario needs --machine-arn, --activity-arn, --workers >= 1, --starters >= 1");
     }
+    if (o.scenario == "send-success" && o.rate <= 0) usage("send-success needs --rate");
   } else if (o.scenario != "echo" && o.scenario != "start-sync") {
     usage("unknown scenario");
   }
@@ -160,13 +179,23 @@ std::string aws_json(const Options& o, const std::string& action, const Json& bo
 // Shared between threads in the activity-worker scenario: starters stay at most `backlog`
 // executions ahead of the callbacks.
 std::atomic<long> g_started{0};
-std::atomic<long> g_callbacks{0};
+std::atomic<long> g_callbacks{0};  // answered tasks, or (send-success) banked tokens
+
+// send-success: the tokens taken before the timed phase.
+std::mutex g_bank_mu;
+std::vector<std::string> g_bank;
+long g_bank_target = 0;
+std::atomic<bool> g_bank_full{false};
+
+// What a Driver does: a timed run, or (send-success) banking tokens then spending them.
+enum class Phase { kRun, kCollect, kSend };
 
 struct Stats {
   std::array<std::vector<uint32_t>, static_cast<size_t>(Kind::kCount)> latency_us;
   std::array<long, static_cast<size_t>(Kind::kCount)> ok{};
   std::array<long, static_cast<size_t>(Kind::kCount)> errors{};
   long connection_errors = 0;
+  long out_of_tokens = 0;  // send-success: sends not made because the bank ran dry
   std::map<std::string, long> error_samples;  // "kind status" -> count
 };
 
@@ -189,12 +218,17 @@ struct Conn {
 
 class Driver {
  public:
-  Driver(const Options& o, std::vector<Conn> conns, Clock::time_point start)
-      : o_(o), conns_(std::move(conns)), start_(start) {
-    warm_end_ = start_ + to_duration(o_.warmup);
-    end_ = warm_end_ + to_duration(o_.seconds);
-    int clients = o_.connections;
-    if (o_.rate > 0) interval_ = to_duration(clients / o_.rate);
+  Driver(const Options& o, std::vector<Conn> conns, Clock::time_point start, Phase phase)
+      : o_(o), conns_(std::move(conns)), start_(start), phase_(phase) {
+    if (phase_ == Phase::kCollect) {
+      warm_end_ = start_;
+      end_ = start_ + to_duration(o_.collect_timeout);
+    } else {
+      warm_end_ = start_ + to_duration(o_.warmup);
+      end_ = warm_end_ + to_duration(o_.seconds);
+      rate_ = o_.rate;
+    }
+    if (rate_ > 0) interval_ = to_duration(o_.connections / rate_);
   }
 
   Stats run() {
@@ -203,7 +237,7 @@ class Driver {
     std::vector<epoll_event> events(conns_.size() + 1);
     while (true) {
       const auto now = Clock::now();
-      if (now >= end_) break;
+      if (now >= end_ || (phase_ == Phase::kCollect && g_bank_full.load())) break;
       auto wake = end_;
       for (auto& c : conns_) {
         if (!c.busy) {
@@ -239,7 +273,7 @@ class Driver {
     std::string request;
     Kind kind = Kind::kEcho;
     if (c.role == Role::kWorker) {
-      if (!c.token.empty()) {
+      if (!c.token.empty() && phase_ != Phase::kCollect) {
         kind = Kind::kSendSuccess;
         request = aws_json(o_, "SendTaskSuccess", {{"taskToken", c.token}, {"output", "{}"}});
         c.token.clear();
@@ -250,14 +284,31 @@ class Driver {
             {{"activityArn", o_.activity_arn}, {"workerName", "bench-" + std::to_string(c.index)}});
       }
     } else {
-      if (o_.rate > 0) {
+      if (rate_ > 0) {
         // Staggered so that the connections' sends interleave evenly.
         intended =
             start_ + interval_ * c.scheduled + interval_ * c.index / std::max(1, o_.connections);
         if (intended > now) return intended;
       }
-      if (o_.scenario == "activity-worker") {
-        if (o_.rate == 0 && g_started.load() - g_callbacks.load() >= o_.backlog) {
+      if (phase_ == Phase::kSend) {
+        std::string token;
+        {
+          std::lock_guard lock(g_bank_mu);
+          if (!g_bank.empty()) {
+            token = std::move(g_bank.back());
+            g_bank.pop_back();
+          }
+        }
+        if (token.empty()) {
+          ++stats_.out_of_tokens;
+          return end_;  // this connection is done
+        }
+        kind = Kind::kSendSuccess;
+        request = aws_json(o_, "SendTaskSuccess", {{"taskToken", token}, {"output", "{}"}});
+      } else if (o_.scenario == "activity-worker" || phase_ == Phase::kCollect) {
+        // No stop at the target count: a task can go to a poller whose client has gone (one
+        // abandoned by an earlier run), so keep starting, at most --backlog ahead.
+        if (rate_ == 0 && g_started.load() - g_callbacks.load() >= o_.backlog) {
           return now + std::chrono::milliseconds(1);
         }
         kind = Kind::kStart;
@@ -283,7 +334,8 @@ class Driver {
           // About the size of a StartExecution body.
           start_request_ = http_request(
               o_, "/", "",
-              R"({"stateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:bench-5pass", )"
+              R"({"stateMachineArn": )"
+              R"("arn:aws:states:us-east-1:123456789012:stateMachine:bench-5pass", )"
               R"("input": "{\"order\": 42, \"items\": [1, 2, 3], \"customer\": \"bench\"}"})");
         }
         request = start_request_;
@@ -435,6 +487,13 @@ class Driver {
       } catch (const std::exception&) {
         ok = false;
       }
+      if (phase_ == Phase::kCollect && !c.token.empty()) {
+        std::lock_guard lock(g_bank_mu);
+        g_bank.push_back(std::move(c.token));
+        c.token.clear();
+        g_callbacks.fetch_add(1);
+        if (static_cast<long>(g_bank.size()) >= g_bank_target) g_bank_full = true;
+      }
     }
     if (c.kind == Kind::kSendSuccess && ok) g_callbacks.fetch_add(1);
     if (c.kind == Kind::kStart && !ok) g_started.fetch_sub(1);
@@ -458,6 +517,8 @@ class Driver {
   const Options& o_;
   std::vector<Conn> conns_;
   Clock::time_point start_, warm_end_, end_;
+  Phase phase_;
+  double rate_ = 0;  // 0: closed loop
   Clock::duration interval_{};
   int epfd_ = -1;
   std::string start_request_;
@@ -482,37 +543,58 @@ Json summarize(long ok, long errors, std::vector<uint32_t> lat, double seconds) 
             {"max", lat.empty() ? 0.0 : lat.back() / 1000.0}}}};
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  const Options o = parse_options(argc, argv);
+// Runs one phase: the connections spread over --threads threads, each with its own Driver.
+std::vector<Stats> run_phase(const Options& o, Phase phase, int clients, int workers) {
   std::vector<std::vector<Conn>> per_thread(static_cast<size_t>(o.threads));
   int n = 0;
-  for (int i = 0; i < o.connections; ++i, ++n) {
+  for (int i = 0; i < clients; ++i, ++n) {
     Conn c;
     c.index = i;
     per_thread[static_cast<size_t>(n % o.threads)].push_back(std::move(c));
   }
-  if (o.scenario == "activity-worker") {
-    for (int i = 0; i < o.workers; ++i, ++n) {
-      Conn c;
-      c.index = i;
-      c.role = Role::kWorker;
-      per_thread[static_cast<size_t>(n % o.threads)].push_back(std::move(c));
-    }
+  for (int i = 0; i < workers; ++i, ++n) {
+    Conn c;
+    c.index = i;
+    c.role = Role::kWorker;
+    per_thread[static_cast<size_t>(n % o.threads)].push_back(std::move(c));
   }
-
   const auto start = Clock::now() + std::chrono::milliseconds(20);
   std::vector<Stats> results(per_thread.size());
   std::vector<std::thread> threads;
   for (size_t t = 0; t < per_thread.size(); ++t) {
     threads.emplace_back([&, t] {
       std::this_thread::sleep_until(start);
-      Driver driver(o, std::move(per_thread[t]), start);
+      Driver driver(o, std::move(per_thread[t]), start, phase);
       results[t] = driver.run();
     });
   }
   for (auto& t : threads) t.join();
+  return results;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options o = parse_options(argc, argv);
+  std::vector<Stats> results;
+  double collect_seconds = 0;
+  if (o.scenario == "send-success") {
+    g_bank_target = o.tokens > 0
+                        ? o.tokens
+                        : static_cast<long>(o.rate * (o.warmup + o.seconds)) + o.connections;
+    const auto t0 = Clock::now();
+    run_phase(o, Phase::kCollect, o.starters, o.workers);
+    collect_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    if (!g_bank_full.load()) {
+      std::fprintf(stderr, "http_load: only %zu of %ld tokens collected in %.0f s\n", g_bank.size(),
+                   g_bank_target, o.collect_timeout);
+      return 1;
+    }
+    results = run_phase(o, Phase::kSend, o.connections, 0);
+  } else {
+    results =
+        run_phase(o, Phase::kRun, o.connections, o.scenario == "activity-worker" ? o.workers : 0);
+  }
 
   Stats all;
   for (auto& r : results) {
@@ -523,6 +605,7 @@ int main(int argc, char** argv) {
                                r.latency_us[k].end());
     }
     all.connection_errors += r.connection_errors;
+    all.out_of_tokens += r.out_of_tokens;
     for (const auto& [what, count] : r.error_samples) all.error_samples[what] += count;
   }
 
@@ -540,7 +623,14 @@ int main(int argc, char** argv) {
   out["mode"] = o.rate > 0 ? "open" : "closed";
   out["offered_per_second"] = o.rate;
   out["connections"] = o.connections;
-  if (o.scenario == "activity-worker") out["workers"] = o.workers;
+  if (o.scenario == "activity-worker" || o.scenario == "send-success") {
+    out["workers"] = o.workers;
+  }
+  if (o.scenario == "send-success") {
+    out["tokens"] = g_bank_target;
+    out["collect_seconds"] = collect_seconds;
+    out["out_of_tokens"] = all.out_of_tokens;
+  }
   out["threads"] = o.threads;
   out["seconds"] = o.seconds;
   out["warmup"] = o.warmup;

@@ -6,10 +6,12 @@ if present, bench/engine_bench). It starts the echo server and stepd (fresh temp
 directory, free loopback ports, --log-level warn), then repeats R rounds of, interleaved so that
 machine noise hits every figure alike:
 
-  echo         http_load --scenario echo        against echo_server   (the HTTP ceiling)
-  start-sync   http_load --scenario start-sync  against stepd         (5-Pass start-to-finish)
-  callbacks    http_load --scenario activity-worker against stepd     (GetActivityTask -> SendTaskSuccess)
-  sqlite       raw SQLite commits/s with stepd's PRAGMAs (WAL, synchronous=FULL)   (store baseline)
+  echo           http_load --scenario echo against echo_server         (the HTTP ceiling)
+  start-sync     http_load --scenario start-sync against stepd         (5-Pass start-to-finish)
+  callbacks      http_load --scenario activity-worker against stepd    (GetActivityTask ->
+                                                                        SendTaskSuccess loops)
+  callback p99   http_load --scenario send-success --rate 1000         (SendTaskSuccess, open loop)
+  sqlite         raw SQLite commits/s, stepd's PRAGMAs (WAL, synchronous=FULL)  (store baseline)
 
 then runs engine_bench once (--benchmark_format=json) if it exists, prints a table of min / median
 / max per figure with its baseline, ratio and target, and writes everything to --json. Everything
@@ -125,11 +127,12 @@ def cpu_seconds(pid):
         return None
 
 
-def http_load(binary, args, extra, secs, pid=None):
+def http_load(binary, args, extra, secs, pid=None, extra_timeout=0):
     cmd = [binary, "--seconds", str(secs), "--warmup", str(args.warmup),
            "--threads", str(args.load_threads)] + extra
     cpu_before = cpu_seconds(pid) if pid else None
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=secs + args.warmup + 60)
+    p = subprocess.run(cmd, capture_output=True, text=True,
+                       timeout=secs + args.warmup + extra_timeout + 60)
     if p.returncode != 0:
         raise RuntimeError(f"http_load failed ({p.returncode}): {p.stderr}")
     res = json.loads(p.stdout)
@@ -218,7 +221,11 @@ def main():
                          "blocking operations hold a pool thread until their commit)")
     ap.add_argument("--load-threads", type=int, default=1, help="http_load threads")
     ap.add_argument("--workers", type=int, default=16, help="activity workers (callbacks)")
-    ap.add_argument("--no-callbacks", action="store_true", help="skip the callbacks figure")
+    ap.add_argument("--no-callbacks", action="store_true", help="skip the callbacks figures")
+    ap.add_argument("--callback-rate", type=float, default=1000,
+                    help="SendTaskSuccess/s offered for the callback latency figure")
+    ap.add_argument("--collect-timeout", type=float, default=120,
+                    help="most seconds to collect the task tokens that figure spends")
     ap.add_argument("--no-sqlite", action="store_true", help="skip the raw SQLite baseline")
     ap.add_argument("--no-engine", action="store_true", help="skip engine_bench")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, db)")
@@ -242,7 +249,9 @@ def main():
     children = Children()
     figures = {k: [] for k in ("echo", "start_sync", "callbacks", "sqlite_commits",
                                "sqlite_rows_batched", "echo_p99_ms", "start_sync_p50_ms",
-                               "start_sync_p99_ms", "callback_p99_ms", "stepd_cpu_ms_per_exec")}
+                               "start_sync_p99_ms", "callback_p99_ms", "stepd_cpu_ms_per_exec",
+                               "send_success_rate", "send_success_p50_ms",
+                               "send_success_p99_ms")}
     raw = []
     failures = 0
     load = {"before": os.getloadavg()}
@@ -321,6 +330,25 @@ def main():
                       f"SendTaskSuccess p99 {res['latency_ms']['p99']:.2f} ms  "
                       f"errors {res['errors']}", flush=True)
 
+                # Untimed: tokens are collected first (as fast as claims go), then spent at the
+                # offered rate; latency from the intended send time.
+                rnd["send_success"] = res = http_load(
+                    bins["http_load"], args,
+                    ["--port", str(stepd_port), "--scenario", "send-success",
+                     "--machine-arn", worker_machine_arn, "--activity-arn", activity_arn,
+                     "--rate", str(args.callback_rate), "--connections", str(args.connections),
+                     "--workers", str(args.workers),
+                     "--collect-timeout", str(args.collect_timeout)],
+                    secs, extra_timeout=args.collect_timeout)
+                figures["send_success_rate"].append(res["per_second"])
+                figures["send_success_p50_ms"].append(res["latency_ms"]["p50"])
+                figures["send_success_p99_ms"].append(res["latency_ms"]["p99"])
+                failures += res["errors"]
+                print(f"  SendTaskSuccess at {args.callback_rate:,.0f}/s offered: "
+                      f"{res['per_second']:,.0f}/s answered, p50 "
+                      f"{res['latency_ms']['p50']:.2f} ms, p99 {res['latency_ms']['p99']:.2f} ms "
+                      f"(tokens collected in {res['collect_seconds']:.1f} s)", flush=True)
+
             if not args.no_sqlite:
                 db = os.path.join(tmp, "raw.db")
                 rnd["sqlite_1"] = one = sqlite_commit_rate(db, secs, 1)
@@ -371,6 +399,10 @@ def main():
         ("start_sync_p50_ms", "start-to-finish p50 (ms)", None, None, None),
         ("start_sync_p99_ms", "start-to-finish p99 (ms)", None, None, None),
         ("callback_p99_ms", "SendTaskSuccess p99, closed loop (ms)", None, None, None),
+        ("send_success_rate", "SendTaskSuccess answered/s at the offered rate", None, None, None),
+        ("send_success_p50_ms", "SendTaskSuccess p50 at the offered rate (ms)", None, None,
+         None),
+        ("send_success_p99_ms", "SendTaskSuccess p99 at the offered rate (ms)", None, 5, "le"),
         ("stepd_cpu_ms_per_exec", "stepd CPU per 5-Pass execution (ms)", None, None, None),
     ]
     results = {}
@@ -379,7 +411,7 @@ def main():
           f"{args.connections} clients, HTTP threads: echo {args.http_threads}, stepd "
           f"{args.stepd_http_threads}; load average "
           f"{load['before'][0]:.2f} before, {load['after'][0]:.2f} after; stepd RSS at the end "
-          f"{(rss or 0) / 1024:.0f} MiB")
+          f"{(rss or 0) / 1024:.0f} MiB; SendTaskSuccess offered at {args.callback_rate:,.0f}/s")
     print("| figure | min | median | max | baseline (median) | ratio | target | met |")
     print("|---|---|---|---|---|---|---|---|")
     for key, label, base, target, kind in rows:
@@ -397,7 +429,10 @@ def main():
                 met = "yes" if r >= target else "no"
         if kind == "abs":
             met = "yes" if med[key] >= target else "no"
+        if kind == "le":
+            met = "yes" if med[key] <= target else "no"
         tgt = "" if target is None else (f"≥ {target:.0%} of baseline" if kind == "ratio"
+                                         else f"≤ {target:,}" if kind == "le"
                                          else f"≥ {target:,}")
         if target is not None:
             entry.update(target=target, target_kind=kind, met=met == "yes")
@@ -412,6 +447,7 @@ def main():
                        "warmup": args.warmup, "repeat": args.repeat,
                        "connections": args.connections, "http_threads": args.http_threads,
                        "stepd_http_threads": args.stepd_http_threads,
+                       "callback_rate": args.callback_rate,
                        "stepd_rss_kib_end": rss, "wall_s": time.time() - started,
                        "engine_bench": engine, "rounds": raw}, f, indent=2)
     return 1 if failures else 0
