@@ -211,9 +211,8 @@ struct Conn {
   size_t out_off = 0;
   std::string in;
   Clock::time_point intended;  // when this request should have been sent (open loop)
-  Clock::time_point sent;
-  long scheduled = 0;  // requests scheduled so far (open loop)
-  std::string token;   // a task token to answer next (worker)
+  long scheduled = 0;          // requests scheduled so far (open loop)
+  std::string token;           // a task token to answer next (worker)
 };
 
 class Driver {
@@ -239,6 +238,8 @@ class Driver {
       const auto now = Clock::now();
       if (now >= end_ || (phase_ == Phase::kCollect && g_bank_full.load())) break;
       auto wake = end_;
+      // Collecting: another thread may fill the bank while this one waits on long polls.
+      if (phase_ == Phase::kCollect) wake = std::min(wake, now + std::chrono::milliseconds(100));
       for (auto& c : conns_) {
         if (!c.busy) {
           auto due = try_send(c, now);
@@ -350,7 +351,6 @@ class Driver {
     c.kind = kind;
     c.busy = true;
     c.intended = intended;
-    c.sent = now;
     c.out = std::move(request);
     c.out_off = 0;
     c.in.clear();
