@@ -95,10 +95,19 @@ void Engine::shutdown() {
   timers_cv_.notify_all();
   if (timer_thread_.joinable()) timer_thread_.join();
   timer_workers_.reset();  // finishes the timers already handed to it
+  // Asynchronous steps end with their commit, which the store (still open) completes.
+  std::unique_lock lock(async_mu_);
+  async_cv_.wait(lock, [this] { return async_in_flight_ == 0; });
 }
 
-std::mutex& Engine::lock_for(int64_t execution_id) {
-  return stripes_[static_cast<uint64_t>(execution_id) % kStripes];
+void Engine::async_begin() {
+  std::lock_guard lock(async_mu_);
+  ++async_in_flight_;
+}
+
+void Engine::async_end() {
+  std::lock_guard lock(async_mu_);
+  if (--async_in_flight_ == 0) async_cv_.notify_all();
 }
 
 std::shared_ptr<const asl::StateMachine> Engine::model(const std::string& revision_id) {
@@ -138,32 +147,44 @@ std::string Engine::role_of(const std::string& revision_id) {
   return roles_[revision_id];
 }
 
-store::ExecutionRecord Engine::start_execution(const store::StateMachineRecord& sm,
-                                               const std::string& name,
-                                               const std::string& input_json, bool* created) {
+namespace {
+
+// A start whose name is taken: the running execution of the same input is the answer (a
+// retried StartExecution), anything else is ExecutionAlreadyExists.
+const store::ExecutionRecord& existing_or_throw(const store::WriteOutcome& outcome,
+                                                const store::ExecutionWrite& write) {
+  const auto& existing = *outcome.existing;
+  if (existing.status == "RUNNING" && existing.input == write.execution.input) return existing;
+  throw ApiError("ExecutionAlreadyExists",
+                 "Execution Already Exists: '" + write.execution.arn + "'");
+}
+
+}  // namespace
+
+Transition Engine::first_step(const store::StateMachineRecord& sm, const std::string& name,
+                              const std::string& input_json) {
   auto machine = model(sm.revision_id);
+  // A fresh id: no other step can reach this execution before its first write commits, so the
+  // first step needs no gate.
   int64_t id = store_.allocate_execution_id();
   std::string arn = "arn:aws:states:" + options_.region + ":" + options_.account +
                     ":execution:" + sm.name + ":" + name;
   int64_t now = clock_.now_ms();
   auto rec = new_execution_record(id, arn, sm.arn, name, sm.revision_id, input_json, now);
-
   EngineEvent start;
   start.kind = EngineEvent::Kind::kStart;
   TransitionContext ctx = context_for(*machine, sm.name, sm.revision_id, now, nullptr);
-  Transition t;
-  {
-    std::lock_guard lk(lock_for(id));
-    t = advance(rec, start, ctx);
-    auto outcome = store_.commit(t.write);
-    if (outcome.status == store::WriteOutcome::Status::kNameConflict) {
-      const auto& existing = *outcome.existing;
-      if (existing.status == "RUNNING" && existing.input == input_json) {
-        if (created) *created = false;
-        return existing;
-      }
-      throw ApiError("ExecutionAlreadyExists", "Execution Already Exists: '" + arn + "'");
-    }
+  return advance(rec, start, ctx);
+}
+
+store::ExecutionRecord Engine::start_execution(const store::StateMachineRecord& sm,
+                                               const std::string& name,
+                                               const std::string& input_json, bool* created) {
+  Transition t = first_step(sm, name, input_json);
+  auto outcome = store_.commit(t.write);
+  if (outcome.status == store::WriteOutcome::Status::kNameConflict) {
+    if (created) *created = false;
+    return existing_or_throw(outcome, t.write);
   }
   if (created) *created = true;
   t.write.execution.version = 1;
@@ -171,12 +192,156 @@ store::ExecutionRecord Engine::start_execution(const store::StateMachineRecord& 
   return t.write.execution;
 }
 
+void Engine::start_execution_async(const store::StateMachineRecord& sm, const std::string& name,
+                                   const std::string& input_json, StartDone done) {
+  auto write = std::make_shared<store::ExecutionWrite>(first_step(sm, name, input_json).write);
+  async_begin();
+  auto committed = [this, write, done = std::move(done)](const store::WriteOutcome& outcome,
+                                                         std::exception_ptr error) mutable {
+    // On the store's writer thread: hand everything else to effects_.
+    effects_.post([this, write, outcome, error = std::move(error), done = std::move(done)] {
+      try {
+        if (error) std::rethrow_exception(error);
+        if (outcome.status == store::WriteOutcome::Status::kNameConflict) {
+          done(&existing_or_throw(outcome, *write), false, nullptr);
+        } else {
+          write->execution.version = 1;
+          after_commit(*write);
+          done(&write->execution, true, nullptr);
+        }
+      } catch (...) {
+        done(nullptr, false, std::current_exception());
+      }
+      async_end();
+    });
+  };
+  try {
+    store_.commit_async(*write, std::move(committed));
+  } catch (...) {
+    async_end();
+    throw;
+  }
+}
+
 Engine::Delivery Engine::deliver(int64_t execution_id, const EngineEvent& event) {
   return apply(execution_id, event);
 }
 
+namespace {
+
+Engine::Delivery delivery_of(bool found, bool committed) {
+  if (!found) return Engine::Delivery::kNotFound;
+  return committed ? Engine::Delivery::kApplied : Engine::Delivery::kClosed;
+}
+
+}  // namespace
+
+void Engine::deliver_async(int64_t execution_id, EngineEvent event, DeliveryDone done) {
+  auto step = std::make_shared<AsyncStep>();
+  step->execution_id = execution_id;
+  step->decide = [event = std::move(event)](const store::ExecutionRecord& rec, int64_t) {
+    return rec.status == "RUNNING" ? std::optional<EngineEvent>(event) : std::nullopt;
+  };
+  step->done = [done = std::move(done)](StepResult r, std::exception_ptr error) {
+    done(delivery_of(r.kind != StepResult::kNotFound, r.kind == StepResult::kCommitted),
+         std::move(error));
+  };
+  async_begin();
+  step_async(std::move(step));
+}
+
+void Engine::step_async(std::shared_ptr<AsyncStep> step) {
+  const int64_t id = step->execution_id;
+  // Queued behind another step: the one leaving hands over by posting this step to steps_.
+  auto granted = [this, step] { steps_.post([this, step] { run_async_step(step); }); };
+  if (gate_.try_enter(id, std::move(granted))) run_async_step(step);
+}
+
+void Engine::run_async_step(const std::shared_ptr<AsyncStep>& step) {
+  const int64_t id = step->execution_id;
+  std::shared_ptr<store::ExecutionWrite> write;
+  int64_t version = 0;
+  try {
+    auto rec = store_.get_execution_by_id(id);
+    if (!rec) {
+      gate_.leave(id);
+      return finish_async(step, {StepResult::kNotFound, std::nullopt, {}}, nullptr);
+    }
+    int64_t now = clock_.now_ms();
+    std::optional<EngineEvent> event = step->decide(*rec, now);
+    Transition t;
+    if (event) {
+      auto machine = model(rec->revision_id);
+      StoreDataReader data(store_, id);
+      TransitionContext ctx = context_for(*machine, name_from_arn(rec->state_machine_arn),
+                                          rec->revision_id, now, &data);
+      t = advance(*rec, *event, ctx);
+    }
+    if (!event || !t.applied) {
+      gate_.leave(id);
+      return finish_async(step, {StepResult::kSkipped, std::move(rec), {}}, nullptr);
+    }
+    version = rec->version;
+    write = std::make_shared<store::ExecutionWrite>(std::move(t.write));
+  } catch (...) {
+    gate_.leave(id);
+    return finish_async(step, {StepResult::kNotFound, std::nullopt, {}}, std::current_exception());
+  }
+
+  auto committed = [this, step, write, version](const store::WriteOutcome& outcome,
+                                                std::exception_ptr error) {
+    // On the store's writer thread: free the execution for its next step now, and hand the
+    // effects and the caller's answer to effects_.
+    const int64_t id = step->execution_id;
+    gate_.leave(id);
+    if (!error && outcome.status != store::WriteOutcome::Status::kOk) {
+      // Another writer moved the row (another process, in a shared store): queue again and
+      // read again.
+      if (++step->attempt < kMaxConflictRetries) {
+        steps_.post([this, step] { step_async(step); });
+        return;
+      }
+      error = std::make_exception_ptr(std::runtime_error("execution " + std::to_string(id) +
+                                                         " kept changing under the engine"));
+    }
+    effects_.post([this, step, write, version, error = std::move(error)] {
+      if (error) return finish_async(step, {StepResult::kNotFound, std::nullopt, {}}, error);
+      write->execution.version = version + 1;
+      try {
+        after_commit(*write);
+      } catch (const std::exception& e) {
+        spdlog::error("after the commit of execution {}: {}", step->execution_id, e.what());
+      }
+      finish_async(step, {StepResult::kCommitted, std::nullopt, std::move(*write)}, nullptr);
+    });
+  };
+  try {
+    store_.commit_async(*write, std::move(committed));
+  } catch (...) {
+    gate_.leave(id);
+    finish_async(step, {StepResult::kNotFound, std::nullopt, {}}, std::current_exception());
+  }
+}
+
+void Engine::finish_async(const std::shared_ptr<AsyncStep>& step, StepResult result,
+                          std::exception_ptr error) {
+  try {
+    step->done(std::move(result), std::move(error));
+  } catch (const std::exception& e) {
+    spdlog::error("a step's completion of execution {} threw: {}", step->execution_id, e.what());
+  } catch (...) {
+    spdlog::error("a step's completion of execution {} threw", step->execution_id);
+  }
+  async_end();
+}
+
 Engine::StepResult Engine::step(int64_t execution_id, const Decide& decide) {
-  std::lock_guard lk(lock_for(execution_id));
+  gate_.enter(execution_id);
+  struct Leave {
+    ExecutionGate& gate;
+    int64_t id;
+    ~Leave() { gate.leave(id); }
+  } leave{gate_, execution_id};
   for (int attempt = 0;; ++attempt) {
     auto rec = store_.get_execution_by_id(execution_id);
     if (!rec) return {StepResult::kNotFound, std::nullopt, {}};

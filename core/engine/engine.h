@@ -22,6 +22,7 @@
 #include "core/common/metrics.h"
 #include "core/common/token_codec.h"
 #include "core/engine/engine_event.h"
+#include "core/engine/execution_gate.h"
 #include "core/engine/transition.h"
 #include "core/engine/worker_pool.h"
 #include "core/store/store.h"
@@ -73,12 +74,25 @@ class Engine {
                                          const std::string& name, const std::string& input_json,
                                          bool* created);
 
+  // The same without holding the calling thread across the commit: `done` runs once the start
+  // is durable (or refused), on one of the engine's effect threads, after the listeners heard of
+  // it. Errors found before the commit (a missing revision) are thrown here instead.
+  using StartDone = std::function<void(const store::ExecutionRecord* execution, bool created,
+                                       std::exception_ptr error)>;
+  void start_execution_async(const store::StateMachineRecord& sm, const std::string& name,
+                             const std::string& input_json, StartDone done);
+
   enum class Delivery {
     kApplied,   // the event changed the execution
     kClosed,    // the task or execution it was for is no longer open (TaskTimedOut)
     kNotFound,  // no such execution
   };
   Delivery deliver(int64_t execution_id, const EngineEvent& event);
+  // The same without holding the calling thread across the commit (or while another step of
+  // the execution runs): `done` runs exactly once, on one of the engine's threads, after the
+  // listeners heard of a committed write.
+  using DeliveryDone = std::function<void(Delivery delivery, std::exception_ptr error)>;
+  void deliver_async(int64_t execution_id, EngineEvent event, DeliveryDone done);
 
   // StopExecution. Throws ApiError ExecutionDoesNotExist. A closed execution is left as it is.
   store::ExecutionRecord stop_execution(const std::string& execution_arn, const std::string& error,
@@ -110,8 +124,10 @@ class Engine {
     }
   };
 
-  std::mutex& lock_for(int64_t execution_id);
   std::string role_of(const std::string& revision_id);
+  // The first step of a new execution, not yet committed.
+  Transition first_step(const store::StateMachineRecord& sm, const std::string& name,
+                        const std::string& input_json);
   TransitionContext context_for(const asl::StateMachine& machine,
                                 const std::string& state_machine_name,
                                 const std::string& revision_id, int64_t now_ms, DataReader* data);
@@ -126,6 +142,21 @@ class Engine {
   using Decide =
       std::function<std::optional<EngineEvent>(const store::ExecutionRecord&, int64_t now_ms)>;
   StepResult step(int64_t execution_id, const Decide& decide);
+  // step() for callers that must not wait: runs when the execution is free (here, or later on
+  // steps_), commits asynchronously and calls `done` on effects_ after after_commit().
+  struct AsyncStep {
+    int64_t execution_id;
+    Decide decide;
+    std::function<void(StepResult, std::exception_ptr)> done;
+    int attempt = 0;
+  };
+  void step_async(std::shared_ptr<AsyncStep> step);
+  void run_async_step(const std::shared_ptr<AsyncStep>& step);  // holds the execution
+  void finish_async(const std::shared_ptr<AsyncStep>& step, StepResult result,
+                    std::exception_ptr error);
+  // Counts asynchronous operations from their call to their `done`; shutdown() waits for none.
+  void async_begin();
+  void async_end();
   // Runs advance() for one event of a RUNNING execution and commits the result.
   Delivery apply(int64_t execution_id, const EngineEvent& event);
   void after_commit(const store::ExecutionWrite& write);
@@ -158,8 +189,7 @@ class Engine {
   std::shared_mutex machine_metrics_mu_;
   std::unordered_map<std::string, std::unique_ptr<MachineMetrics>> machine_metrics_;
 
-  static constexpr size_t kStripes = 256;
-  std::mutex stripes_[kStripes];
+  ExecutionGate gate_;
 
   std::mutex models_mu_;
   std::unordered_map<std::string, std::shared_ptr<const asl::StateMachine>> models_;
@@ -174,6 +204,17 @@ class Engine {
   std::atomic<bool> stopping_{false};
   std::thread timer_thread_;
   std::unique_ptr<WorkerPool> timer_workers_;
+
+  std::mutex async_mu_;
+  std::condition_variable async_cv_;
+  int64_t async_in_flight_ = 0;
+  // Declared last, destroyed first (after shutdown() saw no asynchronous operation in flight).
+  // steps_ runs asynchronous steps that had to queue for their execution: they read, advance and
+  // queue a commit, and never wait for one, so handing an execution over cannot deadlock.
+  // effects_ runs what follows a commit (listeners, then the caller's `done`); listeners may
+  // block on commits of their own, which is why this is not the store's writer thread.
+  WorkerPool steps_{2};
+  WorkerPool effects_{4};
 };
 
 }  // namespace stepd::engine

@@ -84,13 +84,18 @@ void Service::get_activity_task(const Json& req, Reply reply) {
   require_activity(store_, *arn);
   // The dispatcher answers when a task is queued or the long poll runs out; an empty answer
   // is a 200 without a taskToken, as AWS gives.
-  activities_.poll(*arn, worker.value_or(""), [reply](std::optional<tasks::ActivityTask> task) {
-    if (!task) {
-      reply(Json::object(), {});
-      return;
-    }
-    reply({{"taskToken", task->task_token}, {"input", task->input}}, {});
-  });
+  activities_.poll(*arn, worker.value_or(""),
+                   [reply](std::optional<tasks::ActivityTask> task, std::exception_ptr error) {
+                     if (error) {
+                       reply(Json(), std::move(error));
+                       return;
+                     }
+                     if (!task) {
+                       reply(Json::object(), {});
+                       return;
+                     }
+                     reply({{"taskToken", task->task_token}, {"input", task->input}}, {});
+                   });
 }
 
 }  // namespace stepd::ops

@@ -65,7 +65,7 @@ Json describe_execution_json(const store::ExecutionRecord& e, bool include_data,
   return out;
 }
 
-Json Service::start_execution(const Json& req) {
+void Service::start_execution(const Json& req, Reply reply) {
   RequestReader r(req);
   auto sm_arn = r.string("stateMachineArn", arn_rule(true));
   auto name = r.string("name", name_rule(false));
@@ -81,9 +81,15 @@ Json Service::start_execution(const Json& req) {
   if (sm.status != "ACTIVE") {
     throw ApiError("StateMachineDeleting", "State Machine is being deleted: '" + sm.arn + "'");
   }
-  bool created = false;
-  auto execution = engine_.start_execution(sm, name ? *name : ids_.uuid(), input_text, &created);
-  return {{"executionArn", execution.arn}, {"startDate", timestamp(execution.start_ms)}};
+  // Answered once the start is durable, without holding this thread across the commit.
+  engine_.start_execution_async(
+      sm, name ? *name : ids_.uuid(), input_text,
+      [reply = std::move(reply)](const store::ExecutionRecord* execution, bool /*created*/,
+                                 std::exception_ptr error) {
+        if (error) return reply(Json(), std::move(error));
+        reply({{"executionArn", execution->arn}, {"startDate", timestamp(execution->start_ms)}},
+              nullptr);
+      });
 }
 
 Json Service::describe_execution(const Json& req) {

@@ -60,7 +60,6 @@ Service::Service(store::Store& store, engine::Engine& engine, tasks::ActivityDis
       {"ListStateMachines", &Service::list_state_machines},
       {"ValidateStateMachineDefinition", &Service::validate_state_machine_definition},
       {"DescribeStateMachineForExecution", &Service::describe_state_machine_for_execution},
-      {"StartExecution", &Service::start_execution},
       {"DescribeExecution", &Service::describe_execution},
       {"ListExecutions", &Service::list_executions},
       {"StopExecution", &Service::stop_execution},
@@ -70,11 +69,13 @@ Service::Service(store::Store& store, engine::Engine& engine, tasks::ActivityDis
       {"DescribeActivity", &Service::describe_activity},
       {"ListActivities", &Service::list_activities},
       {"DeleteActivity", &Service::delete_activity},
+  };
+  // Answered from a callback: the writes (durable before they answer) and the long poll.
+  async_actions_ = {
+      {"StartExecution", &Service::start_execution},
       {"SendTaskSuccess", &Service::send_task_success},
       {"SendTaskFailure", &Service::send_task_failure},
       {"SendTaskHeartbeat", &Service::send_task_heartbeat},
-  };
-  async_actions_ = {
       {"GetActivityTask", &Service::get_activity_task},
       {"TestState", &Service::test_state},
   };

@@ -73,7 +73,7 @@ class Service final : public Operations, public engine::EngineListener {
   Json describe_state_machine_for_execution(const Json& req);
 
   // execution_ops.cpp
-  Json start_execution(const Json& req);
+  void start_execution(const Json& req, Reply reply);
   Json describe_execution(const Json& req);
   Json list_executions(const Json& req);
   Json stop_execution(const Json& req);
@@ -88,9 +88,9 @@ class Service final : public Operations, public engine::EngineListener {
   void get_activity_task(const Json& req, Reply reply);
 
   // task_ops.cpp
-  Json send_task_success(const Json& req);
-  Json send_task_failure(const Json& req);
-  Json send_task_heartbeat(const Json& req);
+  void send_task_success(const Json& req, Reply reply);
+  void send_task_failure(const Json& req, Reply reply);
+  void send_task_heartbeat(const Json& req, Reply reply);
 
   // test_state_ops.cpp (answers later when the state makes an HTTP call)
   void test_state(const Json& req, Reply reply);

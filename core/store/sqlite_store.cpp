@@ -1074,12 +1074,13 @@ std::vector<ActivityRecord> SqliteStore::list_activities(const Page& page, std::
                                    [](const ActivityRecord& a) { return a.arn; });
 }
 
-std::optional<ActivityTaskRecord> SqliteStore::next_activity_task(const std::string& activity_arn) {
+std::optional<ActivityTaskRecord> SqliteStore::next_activity_task(const std::string& activity_arn,
+                                                                  int64_t after_id) {
   ReadLease db = reader();
   auto q = (*db).query(
       "SELECT id, activity_arn, execution_id, task_seq, token, input, created_ms "
-      "FROM activity_tasks WHERE activity_arn = ? ORDER BY id LIMIT 1");
-  q.bind_all(activity_arn);
+      "FROM activity_tasks WHERE activity_arn = ? AND id > ? ORDER BY id LIMIT 1");
+  q.bind_all(activity_arn, after_id);
   if (!q.step()) {
     return std::nullopt;
   }

@@ -81,7 +81,8 @@ class SqliteStore final : public Store {
   std::optional<ActivityRecord> get_activity(const std::string& arn) override;
   bool delete_activity(const std::string& arn) override;
   std::vector<ActivityRecord> list_activities(const Page& page, std::string* next) override;
-  std::optional<ActivityTaskRecord> next_activity_task(const std::string& activity_arn) override;
+  std::optional<ActivityTaskRecord> next_activity_task(const std::string& activity_arn,
+                                                       int64_t after_id) override;
   int64_t count_activity_tasks(const std::string& activity_arn) override;
   std::vector<std::pair<std::string, int64_t>> count_activity_tasks_by_activity() override;
 

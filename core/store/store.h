@@ -97,8 +97,11 @@ class Store {
   virtual std::optional<ActivityRecord> get_activity(const std::string& arn) = 0;
   virtual bool delete_activity(const std::string& arn) = 0;  // also drops its queued tasks
   virtual std::vector<ActivityRecord> list_activities(const Page& page, std::string* next) = 0;
-  // The oldest queued task of the activity, if any.
-  virtual std::optional<ActivityTaskRecord> next_activity_task(const std::string& activity_arn) = 0;
+  // The oldest queued task of the activity whose id is above `after_id` (0: the oldest of all),
+  // if any. Ids grow in queue order, so passing the highest id being handed out right now skips
+  // exactly the tasks already on their way to a worker.
+  virtual std::optional<ActivityTaskRecord> next_activity_task(const std::string& activity_arn,
+                                                               int64_t after_id) = 0;
   virtual int64_t count_activity_tasks(const std::string& activity_arn) = 0;
   // Queued activity tasks of every activity that has any, by activity ARN (GET /metrics).
   virtual std::vector<std::pair<std::string, int64_t>> count_activity_tasks_by_activity() = 0;

@@ -56,44 +56,86 @@ void ActivityDispatcher::shutdown() {
   cv_.notify_all();
   if (sweeper_.joinable()) sweeper_.join();
   for (auto& [arn, pollers] : waiting) {
-    for (auto& p : pollers) p.reply(std::nullopt);
+    for (auto& p : pollers) p.reply(std::nullopt, nullptr);
   }
+  // Claims in flight finish with their commit; their pollers get the task (or an empty answer,
+  // through requeue) before this returns.
+  std::unique_lock lk(mu_);
+  claims_cv_.wait(lk, [this] { return claims_in_flight_ == 0; });
 }
 
-std::optional<ActivityTask> ActivityDispatcher::claim(const std::string& activity_arn,
-                                                      const std::string& worker_name) {
-  // One claim at a time per activity, so two pollers never take the same row.
-  std::mutex* lock;
+bool ActivityDispatcher::start_claim(const std::string& activity_arn, Poller& poller) {
+  std::optional<store::ActivityTaskRecord> task;
   {
     std::lock_guard lk(mu_);
-    auto& slot = claim_locks_[activity_arn];
-    if (!slot) slot = std::make_unique<std::mutex>();
-    lock = slot.get();
+    auto& claiming = claiming_[activity_arn];
+    // Under mu_, so that two pollers never take the same row.
+    task = store_.next_activity_task(activity_arn, claiming.empty() ? 0 : *claiming.rbegin());
+    if (!task) {
+      if (claiming.empty()) claiming_.erase(activity_arn);
+      return false;
+    }
+    claiming.insert(task->id);
+    ++claims_in_flight_;
   }
-  std::lock_guard claim_lk(*lock);
-  auto task = store_.next_activity_task(activity_arn);
-  if (!task) return std::nullopt;
   engine::EngineEvent e;
   e.kind = engine::EngineEvent::Kind::kActivityStarted;
   e.task_seq = task->task_seq;
-  e.worker_name = worker_name;
+  e.worker_name = poller.worker_name;
   // ActivityStarted is durable (and the row gone from the queue) before the worker hears of
   // the task, so a crash cannot hand it out twice.
-  if (engine_.deliver(task->execution_id, e) == engine::Engine::Delivery::kApplied) {
-    return ActivityTask{task->token, task->input};
+  auto finished = [this, activity_arn, task = *task, poller = std::move(poller)](
+                      engine::Engine::Delivery delivery, std::exception_ptr error) mutable {
+    {
+      std::lock_guard lk(mu_);
+      auto it = claiming_.find(activity_arn);
+      it->second.erase(task.id);
+      if (it->second.empty()) claiming_.erase(it);
+    }
+    if (!error && delivery == engine::Engine::Delivery::kApplied) {
+      poller.reply(ActivityTask{task.token, task.input}, nullptr);
+    } else if (error) {
+      // The worker hears of it (503 when the store refuses writes) and polls again; the task
+      // stays queued for the next poller.
+      poller.reply(std::nullopt, std::move(error));
+    } else {
+      // The execution closed while the task was queued (its row left with that write).
+      requeue(activity_arn, std::move(poller), true);
+    }
+    std::lock_guard lk(mu_);
+    if (--claims_in_flight_ == 0) claims_cv_.notify_all();
+  };
+  try {
+    engine_.deliver_async(task->execution_id, std::move(e), std::move(finished));
+  } catch (...) {
+    // deliver_async reports through its callback; this is only for allocation failures.
+    std::lock_guard lk(mu_);
+    claiming_[activity_arn].erase(task->id);
+    if (--claims_in_flight_ == 0) claims_cv_.notify_all();
+    throw;
   }
-  // Queue rows leave in the same write that closes their task, so this means the store was
-  // changed behind the engine's back.
-  spdlog::error("activity task {} of execution {} has no open task", task->id, task->execution_id);
-  return std::nullopt;
+  return true;
+}
+
+void ActivityDispatcher::requeue(const std::string& activity_arn, Poller poller, bool serve_again) {
+  {
+    std::lock_guard lk(mu_);
+    if (stopping_) {
+      poller.reply(std::nullopt, nullptr);
+      return;
+    }
+    waiting_[activity_arn].push_front(std::move(poller));
+  }
+  if (serve_again) serve(activity_arn);
 }
 
 void ActivityDispatcher::poll(const std::string& activity_arn, const std::string& worker_name,
                               Reply reply) {
+  Poller poller;
   {
     std::lock_guard lk(mu_);
     if (stopping_) {
-      reply(std::nullopt);
+      reply(std::nullopt, nullptr);
       return;
     }
     auto it = waiting_.find(activity_arn);
@@ -102,18 +144,15 @@ void ActivityDispatcher::poll(const std::string& activity_arn, const std::string
                      "The maximum number of workers concurrently polling for activity tasks (" +
                          std::to_string(options_.max_pollers) + ") has been reached.");
     }
+    poller = Poller{next_id_++, worker_name,
+                    std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.poll_ms),
+                    std::move(reply)};
   }
-  if (auto task = claim(activity_arn, worker_name)) {
-    reply(std::move(task));
-    return;
-  }
+  if (start_claim(activity_arn, poller)) return;
   {
     std::lock_guard lk(mu_);
     if (options_.metrics) polled_.insert(activity_arn);
-    waiting_[activity_arn].push_back(
-        Poller{next_id_++, worker_name,
-               std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.poll_ms),
-               std::move(reply)});
+    waiting_[activity_arn].push_back(std::move(poller));
   }
   cv_.notify_all();
   // A task queued between the claim above and the registration would find no poller: look
@@ -137,23 +176,17 @@ void ActivityDispatcher::serve(const std::string& activity_arn) {
       it->second.pop_front();
       if (it->second.empty()) waiting_.erase(it);
     }
-    std::optional<ActivityTask> task;
+    bool claimed = false;
     try {
-      task = claim(activity_arn, poller.worker_name);
+      claimed = start_claim(activity_arn, poller);
     } catch (const std::exception& e) {
       spdlog::error("claiming an activity task of {} failed: {}", activity_arn, e.what());
     }
-    if (!task) {
+    if (!claimed) {
       // Nothing to hand out: the poller goes back to the front of the line.
-      std::lock_guard lk(mu_);
-      if (stopping_) {
-        poller.reply(std::nullopt);
-        return;
-      }
-      waiting_[activity_arn].push_front(std::move(poller));
+      requeue(activity_arn, std::move(poller), false);
       return;
     }
-    poller.reply(std::move(task));
   }
 }
 
@@ -178,7 +211,7 @@ void ActivityDispatcher::sweep_loop() {
     }
     if (!expired.empty()) {
       lk.unlock();
-      for (auto& r : expired) r(std::nullopt);
+      for (auto& r : expired) r(std::nullopt, nullptr);
       lk.lock();
       continue;
     }

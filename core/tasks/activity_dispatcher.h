@@ -39,9 +39,11 @@ class ActivityDispatcher final : public engine::EngineListener {
                      ActivityDispatcherOptions options);
   ~ActivityDispatcher() override;
 
-  // Replies exactly once: a task, or nullopt when the poll time ran out. Throws ApiError
-  // ActivityWorkerLimitExceeded (synchronously) when too many workers already wait.
-  using Reply = std::function<void(std::optional<ActivityTask>)>;
+  // Replies exactly once: a task, nullopt when the poll time ran out, or an error when the task
+  // found could not be handed out (the store refused the write: StoreUnavailable; the task stays
+  // queued). Throws ApiError ActivityWorkerLimitExceeded (synchronously) when too many workers
+  // already wait.
+  using Reply = std::function<void(std::optional<ActivityTask> task, std::exception_ptr error)>;
   void poll(const std::string& activity_arn, const std::string& worker_name, Reply reply);
 
   void on_activity_task_queued(const std::string& activity_arn) override;
@@ -58,9 +60,13 @@ class ActivityDispatcher final : public engine::EngineListener {
     std::chrono::steady_clock::time_point deadline;
     Reply reply;
   };
-  // Takes the oldest queued task of the activity for this worker; nullopt if none.
-  std::optional<ActivityTask> claim(const std::string& activity_arn,
-                                    const std::string& worker_name);
+  // Hands the oldest queued task of the activity that is not already on its way to a worker to
+  // this poller: marks it, records ActivityStarted asynchronously and replies once that is
+  // durable. False (and the poller untouched) when there is no such task. Many claims of one
+  // activity are in flight at once, each in the group commit of its moment.
+  bool start_claim(const std::string& activity_arn, Poller& poller);
+  // A claim that did not hand its task out: the poller waits again, first in line.
+  void requeue(const std::string& activity_arn, Poller poller, bool serve_again);
   void serve(const std::string& activity_arn);
   void sweep_loop();
 
@@ -74,7 +80,11 @@ class ActivityDispatcher final : public engine::EngineListener {
   // Activities that ever had a waiting poller (with a registry only): their gauge shows 0 when
   // nobody waits instead of vanishing. Bounded by the activities users create.
   std::set<std::string> polled_;
-  std::map<std::string, std::unique_ptr<std::mutex>> claim_locks_;
+  // By activity ARN: ids of the queued tasks whose ActivityStarted is being committed. Guarded
+  // by mu_; claims_in_flight_ counts them all, and shutdown() waits for none.
+  std::map<std::string, std::set<int64_t>> claiming_;
+  size_t claims_in_flight_ = 0;
+  std::condition_variable claims_cv_;
   uint64_t next_id_ = 1;
   bool stopping_ = false;
   std::thread sweeper_;

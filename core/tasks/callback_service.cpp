@@ -30,25 +30,30 @@ CallbackService::CallbackService(engine::Engine& engine, const TokenCodec& token
   }
 }
 
-CallbackService::Outcome CallbackService::deliver_once(const std::string& token,
-                                                       engine::EngineEvent event) {
+void CallbackService::deliver(Kind kind, const std::string& token, engine::EngineEvent event,
+                              Done done) {
+  const auto started = std::chrono::steady_clock::now();
   auto claims = tokens_.open(token);
-  if (!claims) return kInvalidToken;
+  if (!claims) return finish(kind, kInvalidToken, started, token, done);
   event.task_seq = claims->task_seq;
-  switch (engine_.deliver(claims->execution_id, event)) {
-    case engine::Engine::Delivery::kApplied:
-      return kApplied;
-    case engine::Engine::Delivery::kClosed:
-      return kTimedOut;
-    case engine::Engine::Delivery::kNotFound:
-      return kNotFound;
-  }
-  return kNotFound;
+  engine_.deliver_async(claims->execution_id, std::move(event),
+                        [this, kind, started, token, done = std::move(done)](
+                            engine::Engine::Delivery delivery, std::exception_ptr error) {
+                          if (error) return done(std::move(error));
+                          switch (delivery) {
+                            case engine::Engine::Delivery::kApplied:
+                              return finish(kind, kApplied, started, token, done);
+                            case engine::Engine::Delivery::kClosed:
+                              return finish(kind, kTimedOut, started, token, done);
+                            case engine::Engine::Delivery::kNotFound:
+                              return finish(kind, kNotFound, started, token, done);
+                          }
+                        });
 }
 
-void CallbackService::deliver(Kind kind, const std::string& token, engine::EngineEvent event) {
-  const auto started = std::chrono::steady_clock::now();
-  const Outcome outcome = deliver_once(token, std::move(event));
+void CallbackService::finish(Kind kind, Outcome outcome,
+                             std::chrono::steady_clock::time_point started,
+                             const std::string& token, const Done& done) {
   if (duration_[kind]) {
     duration_[kind]->observe(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
@@ -57,36 +62,40 @@ void CallbackService::deliver(Kind kind, const std::string& token, engine::Engin
   switch (outcome) {
     case kApplied:
     case kOutcomes:
-      return;
+      return done(nullptr);
     case kInvalidToken:
-      throw ApiError("InvalidToken", "Invalid Token: '" + token + "'");
+      return done(
+          std::make_exception_ptr(ApiError("InvalidToken", "Invalid Token: '" + token + "'")));
     case kTimedOut:
-      throw ApiError("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'");
+      return done(std::make_exception_ptr(
+          ApiError("TaskTimedOut", "Task Timed Out: 'Provided task does not exist anymore'")));
     case kNotFound:
       // A genuine token for an execution this store does not hold (a wiped data directory).
-      throw ApiError("TaskDoesNotExist", "Task Does Not Exist: the execution is unknown");
+      return done(std::make_exception_ptr(
+          ApiError("TaskDoesNotExist", "Task Does Not Exist: the execution is unknown")));
   }
 }
 
-void CallbackService::send_success(const std::string& token, const std::string& output_json) {
+void CallbackService::send_success(const std::string& token, const std::string& output_json,
+                                   Done done) {
   engine::EngineEvent e;
   e.kind = engine::EngineEvent::Kind::kTaskSucceeded;
   e.output = output_json;
-  deliver(kSuccess, token, std::move(e));
+  deliver(kSuccess, token, std::move(e), std::move(done));
 }
 
 void CallbackService::send_failure(const std::string& token, const std::string& error,
-                                   const std::string& cause) {
+                                   const std::string& cause, Done done) {
   engine::EngineEvent e;
   e.kind = engine::EngineEvent::Kind::kTaskFailed;
   e.error = {error, cause};
-  deliver(kFailure, token, std::move(e));
+  deliver(kFailure, token, std::move(e), std::move(done));
 }
 
-void CallbackService::send_heartbeat(const std::string& token) {
+void CallbackService::send_heartbeat(const std::string& token, Done done) {
   engine::EngineEvent e;
   e.kind = engine::EngineEvent::Kind::kTaskHeartbeat;
-  deliver(kHeartbeat, token, std::move(e));
+  deliver(kHeartbeat, token, std::move(e), std::move(done));
 }
 
 }  // namespace stepd::tasks

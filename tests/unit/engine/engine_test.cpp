@@ -3,7 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <thread>
 
 #include "core/common/api_error.h"
 #include "core/store/sqlite_store.h"
@@ -124,7 +128,7 @@ TEST_F(EngineTest, TimersAndTasksSurviveARestart) {
   bool created = false;
   auto exec = engine_->start_execution(sm, "e1", "{}", &created);
   ASSERT_EQ(listener_->queued, std::vector<std::string>{kActivity});
-  auto task = store_->next_activity_task(kActivity);
+  auto task = store_->next_activity_task(kActivity, 0);
   ASSERT_TRUE(task);
   std::string token = task->token;
 
@@ -163,7 +167,7 @@ TEST_F(EngineTest, StopClosesTheTaskAndItsQueueEntry) {
   auto stopped = engine_->stop_execution(exec.arn, "Halt", "operator");
   EXPECT_EQ(stopped.status, "ABORTED");
   EXPECT_EQ(stopped.error, "Halt");
-  EXPECT_FALSE(store_->next_activity_task(kActivity));
+  EXPECT_FALSE(store_->next_activity_task(kActivity, 0));
   // Stopping again leaves it as it is.
   EXPECT_EQ(engine_->stop_execution(exec.arn, "", "").status, "ABORTED");
   EXPECT_THROW(engine_->stop_execution(exec.arn + "x", "", ""), ApiError);
@@ -248,6 +252,152 @@ TEST_F(EngineTest, TaskTimeoutFiresFromTheStore) {
   EXPECT_EQ(done.status, "FAILED");
   EXPECT_EQ(done.error, "States.Timeout");
   EXPECT_TRUE(store_->pending_outbox(10).empty()) << "the call is no longer owed";
+}
+
+// Answers of the asynchronous calls, waited for by the test thread. Errors are kept as their
+// ApiError type name, so no exception object crosses threads.
+struct AsyncAnswers {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::string> answers;
+  void add(std::string answer) {
+    std::lock_guard lock(mu);
+    answers.push_back(std::move(answer));
+    cv.notify_all();
+  }
+  std::vector<std::string> wait_for(size_t n) {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return answers.size() >= n; });
+    return answers;
+  }
+  static std::string name(std::exception_ptr error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const ApiError& e) {
+      return e.type();
+    } catch (const std::exception& e) {
+      return std::string("other: ") + e.what();
+    }
+  }
+};
+
+// Twenty task results of one execution delivered at once from four threads: each step waits
+// for the one before it without holding a thread, and none is lost.
+TEST_F(EngineTest, AsynchronousDeliveriesToOneExecutionAreAppliedOneAtATime) {
+  constexpr int kItems = 20;
+  auto sm = create_machine("fan", std::string(R"({"StartAt":"M","States":{"M":{"Type":"Map",
+      "MaxConcurrency":0,"ItemProcessor":{"StartAt":"T","States":{"T":{"Type":"Task",
+      "Resource":")") + kActivity + R"(","End":true}}},"End":true}}})");
+  Json items = Json::array();
+  for (int i = 0; i < kItems; ++i) items.push_back(i);
+  bool created = false;
+  auto exec = engine_->start_execution(sm, "e1", items.dump(), &created);
+  std::vector<TokenClaims> claims;
+  for (int i = 0; i < kItems; ++i) {
+    auto task = store_->next_activity_task(kActivity, 0);
+    ASSERT_TRUE(task) << i;
+    claims.push_back(*tokens_.open(task->token));
+    EngineEvent started;
+    started.kind = EngineEvent::Kind::kActivityStarted;
+    started.task_seq = claims.back().task_seq;
+    ASSERT_EQ(engine_->deliver(claims.back().execution_id, started), Engine::Delivery::kApplied);
+  }
+  ASSERT_FALSE(store_->next_activity_task(kActivity, 0));
+
+  AsyncAnswers answers;
+  std::vector<std::thread> senders;
+  for (int t = 0; t < 4; ++t) {
+    senders.emplace_back([&, t] {
+      for (int i = t; i < kItems; i += 4) {
+        EngineEvent ok;
+        ok.kind = EngineEvent::Kind::kTaskSucceeded;
+        ok.task_seq = claims[i].task_seq;
+        ok.output = std::to_string(i * 10);
+        engine_->deliver_async(claims[i].execution_id, ok,
+                               [&](Engine::Delivery d, std::exception_ptr error) {
+                                 answers.add(error ? AsyncAnswers::name(error)
+                                             : d == Engine::Delivery::kApplied ? "applied"
+                                                                               : "other");
+                               });
+      }
+    });
+  }
+  for (auto& s : senders) s.join();
+  auto all = answers.wait_for(kItems);
+  EXPECT_EQ(all, std::vector<std::string>(kItems, "applied"));
+  auto done = get(exec.arn);
+  EXPECT_EQ(done.status, "SUCCEEDED");
+  Json expected = Json::array();
+  for (int i = 0; i < kItems; ++i) expected.push_back(i * 10);
+  EXPECT_EQ(Json::parse(done.output.value_or("null")), expected);
+  EXPECT_EQ(done.version, 1 + 2 * kItems) << "the start, 20 ActivityStarted, 20 results";
+
+  // A result for a closed task answers kClosed, asynchronously too.
+  EngineEvent late;
+  late.kind = EngineEvent::Kind::kTaskSucceeded;
+  late.task_seq = claims[0].task_seq;
+  late.output = "0";
+  engine_->deliver_async(claims[0].execution_id, late, [&](Engine::Delivery d, std::exception_ptr) {
+    answers.add(d == Engine::Delivery::kClosed ? "closed" : "other");
+  });
+  EXPECT_EQ(answers.wait_for(kItems + 1).back(), "closed");
+}
+
+TEST_F(EngineTest, AsynchronousStartsAnswerOnceDurable) {
+  auto sm = create_machine(
+      "astart", R"({"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":30,"End":true}}})");
+  AsyncAnswers answers;
+  auto start = [&](const std::string& input) {
+    engine_->start_execution_async(
+        sm, "same", input,
+        [&](const store::ExecutionRecord* e, bool created, std::exception_ptr error) {
+          if (error) return answers.add(AsyncAnswers::name(error));
+          // Durable before answered: the row is there when the answer comes.
+          auto stored = store_->get_execution(e->arn);
+          answers.add(std::string(created ? "created " : "existing ") +
+                      (stored ? stored->status : "missing"));
+        });
+  };
+  start("{}");
+  answers.wait_for(1);
+  start("{}");
+  answers.wait_for(2);
+  start(R"({"other":1})");
+  EXPECT_EQ(answers.wait_for(3), (std::vector<std::string>{"created RUNNING", "existing RUNNING",
+                                                           "ExecutionAlreadyExists"}));
+  EXPECT_EQ(listener_->closed.size(), 0u);
+}
+
+TEST(ExecutionGateTest, HandsTheExecutionToTheOldestWaiterInTurn) {
+  ExecutionGate gate;
+  std::vector<int> order;
+  EXPECT_TRUE(gate.try_enter(7, [] { FAIL() << "free: taken at once"; }));
+  EXPECT_TRUE(gate.try_enter(8, [] { FAIL() << "another execution is not held"; }));
+  EXPECT_FALSE(gate.try_enter(7, [&] { order.push_back(1); }));
+  EXPECT_FALSE(gate.try_enter(7, [&] { order.push_back(2); }));
+  EXPECT_EQ(gate.held(), 2u);
+  gate.leave(7);
+  EXPECT_EQ(order, std::vector<int>{1}) << "the first waiter now holds 7";
+  gate.leave(7);
+  EXPECT_EQ(order, (std::vector<int>{1, 2}));
+  gate.leave(7);
+  gate.leave(8);
+  EXPECT_EQ(gate.held(), 0u);
+
+  // enter() blocks until another thread leaves.
+  ASSERT_TRUE(gate.try_enter(9, [] {}));
+  std::atomic<bool> entered{false};
+  std::thread waiter([&] {
+    gate.enter(9);
+    entered = true;
+    gate.leave(9);
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_FALSE(entered.load());
+  gate.leave(9);
+  waiter.join();
+  EXPECT_TRUE(entered.load());
+  EXPECT_EQ(gate.held(), 0u);
 }
 
 }  // namespace

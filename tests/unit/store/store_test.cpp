@@ -479,7 +479,7 @@ TEST_P(StoreTest, ActivityTasksQueueInOrderAndAreRemovedBySeq) {
 
   EXPECT_EQ(store().count_activity_tasks(kActivity), 3);
   EXPECT_EQ(store().count_activity_tasks(kActivity + "other"), 1);
-  auto first = store().next_activity_task(kActivity);
+  auto first = store().next_activity_task(kActivity, 0);
   ASSERT_TRUE(first);
   EXPECT_EQ(first->token, "tok-a1");
   EXPECT_EQ(first->execution_id, a.id);
@@ -487,11 +487,19 @@ TEST_P(StoreTest, ActivityTasksQueueInOrderAndAreRemovedBySeq) {
   EXPECT_EQ(first->input, R"({"x":1})");
   EXPECT_EQ(first->created_ms, 11);
   EXPECT_GT(first->id, 0);
+  // Skipping the tasks being handed out: the next one above an id, in queue order.
+  auto a2 = store().next_activity_task(kActivity, first->id);
+  ASSERT_TRUE(a2);
+  EXPECT_EQ(a2->token, "tok-a2");
+  auto after_a2 = store().next_activity_task(kActivity, a2->id);
+  ASSERT_TRUE(after_a2);
+  EXPECT_EQ(after_a2->token, "tok-b1");
+  EXPECT_EQ(store().next_activity_task(kActivity, after_a2->id), std::nullopt);
 
   ExecutionWrite take = update_of(*store().get_execution_by_id(a.id), 0);
   take.activity_task_seqs_remove = {1};
   ASSERT_EQ(store().commit(take).status, WriteOutcome::Status::kOk);
-  auto second = store().next_activity_task(kActivity);
+  auto second = store().next_activity_task(kActivity, 0);
   ASSERT_TRUE(second);
   EXPECT_EQ(second->token, "tok-a2");
   EXPECT_GT(second->id, first->id);
@@ -499,9 +507,9 @@ TEST_P(StoreTest, ActivityTasksQueueInOrderAndAreRemovedBySeq) {
   ExecutionWrite clear = update_of(*store().get_execution_by_id(a.id), 0);
   clear.clear_activity_tasks = true;
   ASSERT_EQ(store().commit(clear).status, WriteOutcome::Status::kOk);
-  EXPECT_EQ(store().next_activity_task(kActivity)->token, "tok-b1");
+  EXPECT_EQ(store().next_activity_task(kActivity, 0)->token, "tok-b1");
   EXPECT_EQ(store().count_activity_tasks(kActivity), 1);
-  EXPECT_EQ(store().next_activity_task(kActivity + "none"), std::nullopt);
+  EXPECT_EQ(store().next_activity_task(kActivity + "none", 0), std::nullopt);
 }
 
 TEST_P(StoreTest, DeleteActivityDropsItsQueuedTasks) {

@@ -27,8 +27,8 @@ class TasksTest : public ::testing::Test {
     fs::create_directories(dir_);
     store_ = std::make_unique<store::SqliteStore>((dir_ / "stepd.db").string());
     store_->migrate(STEPD_SOURCE_DIR "/migrations/sqlite");
-    engine_ = std::make_unique<engine::Engine>(*store_, clock_, ids_, tokens_,
-                                               engine::EngineOptions{});
+    engine_ =
+        std::make_unique<engine::Engine>(*store_, clock_, ids_, tokens_, engine::EngineOptions{});
     ActivityDispatcherOptions options;
     options.poll_ms = 300;
     options.max_pollers = 2;
@@ -60,7 +60,8 @@ class TasksTest : public ::testing::Test {
   // Polls and waits for the answer.
   std::optional<ActivityTask> poll(const std::string& worker = "w") {
     std::promise<std::optional<ActivityTask>> p;
-    dispatcher_->poll(kActivity, worker, [&](std::optional<ActivityTask> t) { p.set_value(t); });
+    dispatcher_->poll(kActivity, worker,
+                      [&](std::optional<ActivityTask> t, std::exception_ptr) { p.set_value(t); });
     return p.get_future().get();
   }
 
@@ -73,6 +74,35 @@ class TasksTest : public ::testing::Test {
   std::unique_ptr<ActivityDispatcher> dispatcher_;
   std::unique_ptr<CallbackService> callbacks_;
   store::StateMachineRecord sm_;
+
+  // The callback service's calls, waited for; their error is rethrown here.
+  void success(const std::string& token, const std::string& output) {
+    wait_for([&](CallbackService::Done done) { callbacks_->send_success(token, output, done); });
+  }
+  void failure(const std::string& token, const std::string& error, const std::string& cause) {
+    wait_for(
+        [&](CallbackService::Done done) { callbacks_->send_failure(token, error, cause, done); });
+  }
+  void heartbeat(const std::string& token) {
+    wait_for([&](CallbackService::Done done) { callbacks_->send_heartbeat(token, done); });
+  }
+  // The error is turned into an ApiError copy on the engine's thread, so that no exception
+  // object is shared between threads (see core/store/store.cpp on ThreadSanitizer).
+  static void wait_for(const std::function<void(CallbackService::Done)>& call) {
+    auto answered = std::make_shared<std::promise<std::optional<ApiError>>>();
+    call([answered](std::exception_ptr error) {
+      std::optional<ApiError> api_error;
+      try {
+        if (error) std::rethrow_exception(error);
+      } catch (const ApiError& e) {
+        api_error = e;
+      } catch (const std::exception& e) {
+        api_error = ApiError("InternalFailure", e.what(), 500);
+      }
+      answered->set_value(std::move(api_error));
+    });
+    if (auto error = answered->get_future().get()) throw *error;
+  }
 };
 
 TEST_F(TasksTest, TasksAreHandedOutOldestFirstAndOnce) {
@@ -85,7 +115,7 @@ TEST_F(TasksTest, TasksAreHandedOutOldestFirstAndOnce) {
   ASSERT_TRUE(second);
   EXPECT_EQ(Json::parse(second->input)["n"], "b");
   EXPECT_FALSE(poll()) << "an empty queue answers empty after the poll time";
-  callbacks_->send_success(first->task_token, R"({"ok":1})");
+  success(first->task_token, R"({"ok":1})");
   EXPECT_EQ(store_->get_execution(a)->status, "SUCCEEDED");
   EXPECT_EQ(store_->get_execution(b)->status, "RUNNING");
 }
@@ -93,7 +123,7 @@ TEST_F(TasksTest, TasksAreHandedOutOldestFirstAndOnce) {
 TEST_F(TasksTest, AWaitingPollerGetsATaskQueuedLater) {
   std::promise<std::optional<ActivityTask>> p;
   dispatcher_->poll(kActivity, "late-worker",
-                    [&](std::optional<ActivityTask> t) { p.set_value(t); });
+                    [&](std::optional<ActivityTask> t, std::exception_ptr) { p.set_value(t); });
   auto arn = start("x");
   auto task = p.get_future().get();
   ASSERT_TRUE(task);
@@ -106,10 +136,12 @@ TEST_F(TasksTest, AWaitingPollerGetsATaskQueuedLater) {
 
 TEST_F(TasksTest, TooManyPollersAreRefused) {
   std::promise<void> one, two;
-  dispatcher_->poll(kActivity, "w1", [&](std::optional<ActivityTask>) { one.set_value(); });
-  dispatcher_->poll(kActivity, "w2", [&](std::optional<ActivityTask>) { two.set_value(); });
+  dispatcher_->poll(kActivity, "w1",
+                    [&](std::optional<ActivityTask>, std::exception_ptr) { one.set_value(); });
+  dispatcher_->poll(kActivity, "w2",
+                    [&](std::optional<ActivityTask>, std::exception_ptr) { two.set_value(); });
   try {
-    dispatcher_->poll(kActivity, "w3", [](std::optional<ActivityTask>) {});
+    dispatcher_->poll(kActivity, "w3", [](std::optional<ActivityTask>, std::exception_ptr) {});
     FAIL() << "the third poller is over the limit";
   } catch (const ApiError& e) {
     EXPECT_EQ(e.type(), "ActivityWorkerLimitExceeded");
@@ -130,19 +162,20 @@ TEST_F(TasksTest, TokenErrorsAreNamedAsAwsNamesThem) {
       EXPECT_EQ(e.type(), type) << e.message();
     }
   };
-  expect_error([&] { callbacks_->send_success("not-a-token", "{}"); }, "InvalidToken");
+  expect_error([&] { success("not-a-token", "{}"); }, "InvalidToken");
   std::string mangled = task->task_token;
   mangled[5] = mangled[5] == 'A' ? 'B' : 'A';
-  expect_error([&] { callbacks_->send_success(mangled, "{}"); }, "InvalidToken");
-  callbacks_->send_heartbeat(task->task_token);
-  callbacks_->send_failure(task->task_token, "Broken", "it broke");
-  expect_error([&] { callbacks_->send_success(task->task_token, "{}"); }, "TaskTimedOut");
-  expect_error([&] { callbacks_->send_heartbeat(task->task_token); }, "TaskTimedOut");
+  expect_error([&] { success(mangled, "{}"); }, "InvalidToken");
+  heartbeat(task->task_token);
+  failure(task->task_token, "Broken", "it broke");
+  expect_error([&] { success(task->task_token, "{}"); }, "TaskTimedOut");
+  expect_error([&] { heartbeat(task->task_token); }, "TaskTimedOut");
 }
 
 TEST_F(TasksTest, ShutdownAnswersWaitingPollers) {
   std::promise<std::optional<ActivityTask>> p;
-  dispatcher_->poll(kActivity, "w", [&](std::optional<ActivityTask> t) { p.set_value(t); });
+  dispatcher_->poll(kActivity, "w",
+                    [&](std::optional<ActivityTask> t, std::exception_ptr) { p.set_value(t); });
   dispatcher_->shutdown();
   EXPECT_FALSE(p.get_future().get());
 }
