@@ -65,6 +65,13 @@ Engine::Engine(store::Store& store, const Clock& clock, IdSource& ids, const Tok
                    return std::vector<metrics::Sample>{
                        {{}, static_cast<double>(store_.count_running_executions())}};
                  });
+    m->collected("stepd_callback_tasks_waiting",
+                 "Open tasks waiting for a worker's SendTaskSuccess/Failure: activity tasks "
+                 "(queued or handed out) and .waitForTaskToken tasks (counted in the store).",
+                 "gauge", {}, [this] {
+                   return std::vector<metrics::Sample>{
+                       {{}, static_cast<double>(store_.count_callback_tasks())}};
+                 });
   }
 }
 

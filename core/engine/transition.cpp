@@ -296,6 +296,7 @@ class Stepper {
       if (exec_.status == "RUNNING") fail_execution({errors::kRuntime, e.what()});
     }
     if (!applied_) return {};
+    exec_.callback_tasks = count_callback_tasks();
     exec_.state = text(state_);
     flush_data();
     Transition t;
@@ -1725,6 +1726,25 @@ class Stepper {
     if (timeout) set_timer(std::string(kTimerTaskTimeout) + ":" + s, ctx_.now_ms + *timeout * 1000);
     if (heartbeat)
       set_timer(std::string(kTimerHeartbeat) + ":" + s, ctx_.now_ms + *heartbeat * 1000);
+  }
+
+  // Open tasks that only a worker's SendTaskSuccess/Failure ends: activity tasks and
+  // .waitForTaskToken tasks.
+  int64_t count_callback_tasks() {
+    auto tasks = state_.find("tasks");
+    if (tasks == state_.end()) return 0;
+    const Json& threads = state_["threads"];
+    int64_t n = 0;
+    for (const auto& tid : *tasks) {
+      auto thread = threads.find(tid.get<std::string>());
+      if (thread == threads.end()) continue;
+      auto frame = thread->find("s");
+      if (frame == thread->end()) continue;
+      auto task = frame->find("task");
+      if (task == frame->end()) continue;
+      if (task->value("kind", "") == "activity" || task->value("wait_for_token", false)) ++n;
+    }
+    return n;
   }
 
   // The open task attempt `seq` of the current Task state, or null.

@@ -59,6 +59,9 @@ struct ExecutionRecord {
   int64_t redrive_count = 0;
   int64_t redrive_ms = 0;
   std::string redrive_token;
+  // Open tasks waiting for a worker's SendTaskSuccess/Failure (activity and .waitForTaskToken
+  // tasks); computed by every step, 0 once closed. Summed for GET /metrics.
+  int64_t callback_tasks = 0;
 };
 
 struct HistoryEventRecord {

@@ -75,7 +75,8 @@ int64_t now_ms() {
 
 constexpr const char* kExecutionColumns =
     "id, arn, state_machine_arn, name, revision_id, status, input, output, error, cause, "
-    "start_ms, stop_ms, state, version, event_count, redrive_count, redrive_ms, redrive_token";
+    "start_ms, stop_ms, state, version, event_count, redrive_count, redrive_ms, redrive_token, "
+    "callback_tasks";
 
 ExecutionRecord read_execution(const Query& q) {
   ExecutionRecord e;
@@ -97,6 +98,7 @@ ExecutionRecord read_execution(const Query& q) {
   e.redrive_count = q.int64(15);
   e.redrive_ms = q.int64(16);
   e.redrive_token = q.text(17);
+  e.callback_tasks = q.int64(18);
   return e;
 }
 
@@ -174,12 +176,12 @@ WriteOutcome apply_write(Connection& db, const ExecutionWrite& w) {
     db.query(
           "INSERT INTO executions (id, arn, state_machine_arn, name, revision_id, status, "
           "input, output, error, cause, start_ms, stop_ms, state, version, event_count, "
-          "redrive_count, redrive_ms, redrive_token) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?) "
+          "redrive_count, redrive_ms, redrive_token, callback_tasks) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?) "
           "ON CONFLICT (state_machine_arn, name) DO NOTHING")
         .bind_all(e.id, e.arn, e.state_machine_arn, e.name, e.revision_id, e.status, e.input,
                   e.output, e.error, e.cause, e.start_ms, e.stop_ms, e.state, e.event_count,
-                  e.redrive_count, e.redrive_ms, e.redrive_token)
+                  e.redrive_count, e.redrive_ms, e.redrive_token, e.callback_tasks)
         .run();
     if (db.changes() == 0) {
       outcome.status = WriteOutcome::Status::kNameConflict;
@@ -191,9 +193,9 @@ WriteOutcome apply_write(Connection& db, const ExecutionWrite& w) {
     db.query(
           "UPDATE executions SET status = ?, output = ?, error = ?, cause = ?, stop_ms = ?, "
           "state = ?, event_count = ?, redrive_count = ?, redrive_ms = ?, redrive_token = ?, "
-          "version = version + 1 WHERE id = ? AND version = ?")
+          "callback_tasks = ?, version = version + 1 WHERE id = ? AND version = ?")
         .bind_all(e.status, e.output, e.error, e.cause, e.stop_ms, e.state, e.event_count,
-                  e.redrive_count, e.redrive_ms, e.redrive_token, e.id, e.version)
+                  e.redrive_count, e.redrive_ms, e.redrive_token, e.callback_tasks, e.id, e.version)
         .run();
     if (db.changes() == 0) {
       outcome.status = WriteOutcome::Status::kVersionConflict;
@@ -1114,6 +1116,15 @@ int64_t SqliteStore::count_running_executions() {
   ReadLease db = reader();
   // Counted over the partial index executions_running, not the whole table.
   auto q = (*db).query("SELECT COUNT(*) FROM executions WHERE status = 'RUNNING'");
+  q.step();
+  return q.int64(0);
+}
+
+int64_t SqliteStore::count_callback_tasks() {
+  ReadLease db = reader();
+  // Over the partial index executions_waiting_callbacks: only executions that wait for one.
+  auto q = (*db).query(
+      "SELECT COALESCE(SUM(callback_tasks), 0) FROM executions WHERE callback_tasks > 0");
   q.step();
   return q.int64(0);
 }

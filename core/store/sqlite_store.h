@@ -99,6 +99,7 @@ class SqliteStore final : public Store {
                                                              const std::string& prefix) override;
   std::vector<int64_t> running_execution_ids(int64_t after_id, int limit) override;
   int64_t count_running_executions() override;
+  int64_t count_callback_tasks() override;
 
   // Outcomes: kNameConflict (insert; `existing` is the stored row), kVersionConflict (update;
   // `existing` is the stored row if there is one). Other failures of this write alone (e.g. a

@@ -124,6 +124,9 @@ class Store {
   virtual std::vector<int64_t> running_execution_ids(int64_t after_id, int limit) = 0;
   // Executions with status RUNNING (GET /metrics reads it at every scrape: keep it indexed).
   virtual int64_t count_running_executions() = 0;
+  // Open tasks waiting for a worker's callback, over all executions (ExecutionRecord::
+  // callback_tasks summed).
+  virtual int64_t count_callback_tasks() = 0;
 
   // Group commit. done() runs on the store's writer thread after the batch holding this write
   // is durable (or failed with an exception, passed as exception_ptr).

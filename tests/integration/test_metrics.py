@@ -145,8 +145,11 @@ class MetricsTest(ServerTestCase):
         answered = s.start_execution(act_arn, {"n": 1})
         poll.join(30)
         self.assertIn("taskToken", got)
+        # Handed out, not answered: still waiting for its callback.
+        self.assertEqual(value(self.scrape(), "stepd_callback_tasks_waiting"), 1)
         s.aws_json("SendTaskSuccess", {"taskToken": got["taskToken"], "output": "{}"})
         self.assertEqual(s.wait_status(answered)["status"], "SUCCEEDED")
+        self.assertEqual(value(self.scrape(), "stepd_callback_tasks_waiting"), 0)
         # A second activity execution nobody polls for: queued, and open.
         s.start_execution(act_arn, {"n": 2})
         try:
@@ -182,6 +185,8 @@ class MetricsTest(ServerTestCase):
         self.assertEqual(value(m, "stepd_open_executions"), 1)
         self.assertEqual(value(m, "stepd_activity_queue_depth", activity="m-act"), 1)
         self.assertEqual(value(m, "stepd_activity_pollers", activity="m-act"), 0)
+        self.assertEqual(m["stepd_callback_tasks_waiting"]["type"], "gauge")
+        self.assertEqual(value(m, "stepd_callback_tasks_waiting"), 1)  # the queued one
 
         self.assertEqual(value(m, "stepd_callbacks_total", kind="success", outcome="applied"), 1)
         self.assertEqual(value(m, "stepd_callbacks_total", kind="failure", outcome="applied"), 0)

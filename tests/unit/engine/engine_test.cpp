@@ -303,6 +303,8 @@ TEST_F(EngineTest, AsynchronousDeliveriesToOneExecutionAreAppliedOneAtATime) {
     ASSERT_EQ(engine_->deliver(claims.back().execution_id, started), Engine::Delivery::kApplied);
   }
   ASSERT_FALSE(store_->next_activity_task(kActivity, 0));
+  EXPECT_EQ(get(exec.arn).callback_tasks, kItems) << "twenty tasks wait for their worker";
+  EXPECT_EQ(store_->count_callback_tasks(), kItems);
 
   AsyncAnswers answers;
   std::vector<std::thread> senders;
@@ -331,6 +333,8 @@ TEST_F(EngineTest, AsynchronousDeliveriesToOneExecutionAreAppliedOneAtATime) {
   for (int i = 0; i < kItems; ++i) expected.push_back(i * 10);
   EXPECT_EQ(Json::parse(done.output.value_or("null")), expected);
   EXPECT_EQ(done.version, 1 + 2 * kItems) << "the start, 20 ActivityStarted, 20 results";
+  EXPECT_EQ(done.callback_tasks, 0);
+  EXPECT_EQ(store_->count_callback_tasks(), 0);
 
   // A result for a closed task answers kClosed, asynchronously too.
   EngineEvent late;

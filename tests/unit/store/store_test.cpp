@@ -1340,7 +1340,8 @@ TEST_F(SqliteStoreTest, TheFileIsInWalMode) {
   RawDb raw(db_path());
   EXPECT_EQ(raw.scalar("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw.scalar("SELECT group_concat(name, ' ') FROM schema_migrations ORDER BY version"),
-            "0001_init.sql 0002_issue3.sql 0003_sql_statements.sql 0004_access_keys.sql");
+            "0001_init.sql 0002_issue3.sql 0003_sql_statements.sql 0004_access_keys.sql "
+            "0005_callback_tasks.sql");
 }
 
 TEST_F(SqliteStoreTest, ADatabaseAtVersionOneGainsTheRedriveColumnsAndDataTable) {
