@@ -2,7 +2,7 @@
 // a few threads each driving a share of the connections, one request in flight per connection
 // (no pipelining). Loopback only.
 //
-//   http_load --port P --scenario echo|start-sync|activity-worker|send-success [options]
+//   http_load --port P --scenario echo|start-sync|start|activity-worker|send-success [options]
 //
 // Modes:
 //   closed (default)  every connection sends its next request when the previous answer arrived;
@@ -86,6 +86,8 @@ struct Options {
   int starters = 8;
   long tokens = 0;  // send-success: 0 = rate x (warmup + seconds) + connections
   double collect_timeout = 120;
+  long total = 0;     // start: stop after this many started executions (0: run for --seconds)
+  int map_items = 0;  // start-sync: input {"items": [0 .. N-1], "count": N} instead of the order
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -93,7 +95,8 @@ struct Options {
                "http_load: %s\n"
                "usage: http_load --port P [--scenario echo|start-sync|activity-worker]\n"
                "  [--connections C] [--threads T] [--seconds S] [--warmup S] [--rate R]\n"
-               "  [--machine NAME] [--wait SECONDS]                      (start-sync)\n"
+               "  [--machine NAME] [--wait SECONDS] [--map-items N]      (start-sync)\n"
+               "  [--machine-arn ARN --total N]                           (start)\n"
                "  [--machine-arn ARN --activity-arn ARN --workers W --backlog N]"
                " (activity-worker)\n"
                "  [--machine-arn ARN --activity-arn ARN --workers W --starters N --tokens N\n"
@@ -138,6 +141,10 @@ Options parse_options(int argc, char** argv) {
       o.starters = std::atoi(value.c_str());
     } else if (arg == "--tokens") {
       o.tokens = std::atol(value.c_str());
+    } else if (arg == "--map-items") {
+      o.map_items = std::atoi(value.c_str());
+    } else if (arg == "--total") {
+      o.total = std::atol(value.c_str());
     } else if (arg == "--collect-timeout") {
       o.collect_timeout = std::atof(value.c_str());
     } else {
@@ -153,6 +160,8 @@ Options parse_options(int argc, char** argv) {
       usage("this scenario needs --machine-arn, --activity-arn, --workers >= 1, --starters >= 1");
     }
     if (o.scenario == "send-success" && o.rate <= 0) usage("send-success needs --rate");
+  } else if (o.scenario == "start") {
+    if (o.machine_arn.empty()) usage("start needs --machine-arn");
   } else if (o.scenario != "echo" && o.scenario != "start-sync") {
     usage("unknown scenario");
   }
@@ -237,6 +246,10 @@ class Driver {
     while (true) {
       const auto now = Clock::now();
       if (now >= end_ || (phase_ == Phase::kCollect && g_bank_full.load())) break;
+      if (o_.total > 0 && g_started.load() >= o_.total &&
+          std::none_of(conns_.begin(), conns_.end(), [](const Conn& c) { return c.busy; })) {
+        break;  // start --total: every execution asked for has been started
+      }
       auto wake = end_;
       // Collecting: another thread may fill the bank while this one waits on long polls.
       if (phase_ == Phase::kCollect) wake = std::min(wake, now + std::chrono::milliseconds(100));
@@ -306,10 +319,13 @@ class Driver {
         }
         kind = Kind::kSendSuccess;
         request = aws_json(o_, "SendTaskSuccess", {{"taskToken", token}, {"output", "{}"}});
-      } else if (o_.scenario == "activity-worker" || phase_ == Phase::kCollect) {
+      } else if (o_.scenario == "activity-worker" || o_.scenario == "start" ||
+                 phase_ == Phase::kCollect) {
+        if (o_.total > 0 && g_started.load() >= o_.total) return end_;
         // No stop at the target count: a task can go to a poller whose client has gone (one
         // abandoned by an earlier run), so keep starting, at most --backlog ahead.
-        if (rate_ == 0 && g_started.load() - g_callbacks.load() >= o_.backlog) {
+        if (rate_ == 0 && o_.scenario != "start" &&
+            g_started.load() - g_callbacks.load() >= o_.backlog) {
           return now + std::chrono::milliseconds(1);
         }
         kind = Kind::kStart;
@@ -322,11 +338,15 @@ class Driver {
       } else if (o_.scenario == "start-sync") {
         kind = Kind::kStartSync;
         if (start_request_.empty()) {
-          start_request_ = http_request(
-              o_,
-              "/v1/state-machines/" + o_.machine +
-                  "/executions?wait=" + std::to_string(o_.wait_seconds),
-              "", R"({"input": {"order": 42, "items": [1, 2, 3], "customer": "bench"}})");
+          Json input = {{"order", 42}, {"items", {1, 2, 3}}, {"customer", "bench"}};
+          if (o_.map_items > 0) {
+            input = {{"items", Json::array()}, {"count", o_.map_items}};
+            for (int i = 0; i < o_.map_items; ++i) input["items"].push_back(i);
+          }
+          start_request_ = http_request(o_,
+                                        "/v1/state-machines/" + o_.machine +
+                                            "/executions?wait=" + std::to_string(o_.wait_seconds),
+                                        "", Json{{"input", input}}.dump());
         }
         request = start_request_;
       } else {
@@ -578,6 +598,7 @@ int main(int argc, char** argv) {
   const Options o = parse_options(argc, argv);
   std::vector<Stats> results;
   double collect_seconds = 0;
+  double run_seconds = o.seconds;  // start --total ends early: rates are over the time it ran
   if (o.scenario == "send-success") {
     g_bank_target = o.tokens > 0
                         ? o.tokens
@@ -592,8 +613,10 @@ int main(int argc, char** argv) {
     }
     results = run_phase(o, Phase::kSend, o.connections, 0);
   } else {
+    const auto t0 = Clock::now();
     results =
         run_phase(o, Phase::kRun, o.connections, o.scenario == "activity-worker" ? o.workers : 0);
+    run_seconds = std::chrono::duration<double>(Clock::now() - t0).count() - o.warmup;
   }
 
   Stats all;
@@ -611,14 +634,16 @@ int main(int argc, char** argv) {
 
   const Kind figure = o.scenario == "echo"         ? Kind::kEcho
                       : o.scenario == "start-sync" ? Kind::kStartSync
+                      : o.scenario == "start"      ? Kind::kStart
                                                    : Kind::kSendSuccess;
+  if (o.total <= 0) run_seconds = o.seconds;
   Json by_kind = Json::object();
   for (size_t k = 0; k < all.ok.size(); ++k) {
     if (all.ok[k] == 0 && all.errors[k] == 0) continue;
-    by_kind[kKindNames[k]] = summarize(all.ok[k], all.errors[k], all.latency_us[k], o.seconds);
+    by_kind[kKindNames[k]] = summarize(all.ok[k], all.errors[k], all.latency_us[k], run_seconds);
   }
   const auto f = static_cast<size_t>(figure);
-  Json out = summarize(all.ok[f], all.errors[f], all.latency_us[f], o.seconds);
+  Json out = summarize(all.ok[f], all.errors[f], all.latency_us[f], run_seconds);
   out["scenario"] = o.scenario;
   out["mode"] = o.rate > 0 ? "open" : "closed";
   out["offered_per_second"] = o.rate;
@@ -632,7 +657,7 @@ int main(int argc, char** argv) {
     out["out_of_tokens"] = all.out_of_tokens;
   }
   out["threads"] = o.threads;
-  out["seconds"] = o.seconds;
+  out["seconds"] = run_seconds;
   out["warmup"] = o.warmup;
   out["connection_errors"] = all.connection_errors;
   out["by_kind"] = by_kind;

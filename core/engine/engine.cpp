@@ -207,17 +207,27 @@ void Engine::start_execution_async(const store::StateMachineRecord& sm, const st
                                                          std::exception_ptr error) mutable {
     // On the store's writer thread: hand everything else to effects_.
     effects_.post([this, write, outcome, error = std::move(error), done = std::move(done)] {
-      try {
-        if (error) std::rethrow_exception(error);
-        if (outcome.status == store::WriteOutcome::Status::kNameConflict) {
-          done(&existing_or_throw(outcome, *write), false, nullptr);
-        } else {
-          write->execution.version = 1;
-          after_commit(*write);
-          done(&write->execution, true, nullptr);
+      const store::ExecutionRecord* execution = nullptr;
+      bool created = false;
+      std::exception_ptr failure = error;
+      if (!failure) {
+        try {
+          if (outcome.status == store::WriteOutcome::Status::kNameConflict) {
+            execution = &existing_or_throw(outcome, *write);
+          } else {
+            write->execution.version = 1;
+            after_commit(*write);
+            execution = &write->execution;
+            created = true;
+          }
+        } catch (...) {
+          failure = std::current_exception();
         }
-      } catch (...) {
-        done(nullptr, false, std::current_exception());
+      }
+      try {
+        done(failure ? nullptr : execution, created, failure);
+      } catch (const std::exception& e) {
+        spdlog::error("a start's completion threw: {}", e.what());
       }
       async_end();
     });
