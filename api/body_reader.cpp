@@ -1,14 +1,15 @@
 #include "api/body_reader.h"
 
+#include <algorithm>
 #include <charconv>
 #include <memory>
-#include <vector>
 
 namespace stepd::api {
 
 namespace {
 
 constexpr std::size_t kChunkBytes = 64 * 1024;
+constexpr std::size_t kSmallestChunk = 512;
 
 // One read loop per request. Each step schedules the next from its continuation instead of
 // returning a nested task, so draining a huge body builds no chain of tasks.
@@ -16,7 +17,16 @@ class CappedReader : public std::enable_shared_from_this<CappedReader> {
  public:
   CappedReader(concurrency::streams::streambuf<uint8_t> source, std::size_t max_bytes,
                bool too_large, std::size_t expected_bytes)
-      : source_(std::move(source)), max_bytes_(max_bytes), chunk_(kChunkBytes) {
+      : source_(std::move(source)),
+        max_bytes_(max_bytes),
+        // A body of known, allowed length is read in one piece of its size (one more byte to
+        // see the end). Not a zeroed 64 KiB vector per request: zeroing it, and the page faults
+        // of memory the allocator had just returned to the kernel, were ~6 % of stepd's CPU
+        // under a start-to-finish load of small requests.
+        chunk_bytes_(too_large || expected_bytes == 0
+                         ? kChunkBytes
+                         : std::clamp(expected_bytes + 1, kSmallestChunk, kChunkBytes)),
+        chunk_(new uint8_t[chunk_bytes_]) {
     result_.too_large = too_large;
     result_.bytes.reserve(expected_bytes);
   }
@@ -29,7 +39,7 @@ class CappedReader : public std::enable_shared_from_this<CappedReader> {
  private:
   void step() {
     auto self = shared_from_this();
-    source_.getn(chunk_.data(), chunk_.size()).then([self](pplx::task<std::size_t> read) {
+    source_.getn(chunk_.get(), chunk_bytes_).then([self](pplx::task<std::size_t> read) {
       std::size_t n = 0;
       try {
         n = read.get();
@@ -53,12 +63,13 @@ class CappedReader : public std::enable_shared_from_this<CappedReader> {
       std::string().swap(result_.bytes);
       return;
     }
-    result_.bytes.append(reinterpret_cast<const char*>(chunk_.data()), n);
+    result_.bytes.append(reinterpret_cast<const char*>(chunk_.get()), n);
   }
 
   concurrency::streams::streambuf<uint8_t> source_;
   std::size_t max_bytes_;
-  std::vector<uint8_t> chunk_;
+  std::size_t chunk_bytes_;
+  std::unique_ptr<uint8_t[]> chunk_;  // not value-initialised: getn writes before anything reads
   RequestBody result_;
   pplx::task_completion_event<RequestBody> done_;
 };

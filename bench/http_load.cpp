@@ -152,7 +152,10 @@ Options parse_options(int argc, char** argv) {
     }
   }
   if (o.port <= 0 || o.port > 65535) usage("--port is required");
-  if (o.connections < 1 || o.threads < 1 || o.seconds <= 0 || o.warmup < 0 || o.rate < 0) {
+  // activity-worker with --connections 0: workers only, draining tasks queued beforehand.
+  const int least_connections = o.scenario == "activity-worker" ? 0 : 1;
+  if (o.connections < least_connections || o.threads < 1 || o.seconds <= 0 || o.warmup < 0 ||
+      o.rate < 0) {
     usage("bad numbers");
   }
   if (o.scenario == "activity-worker" || o.scenario == "send-success") {

