@@ -8,8 +8,10 @@ machine noise hits every figure alike:
 
   echo           http_load --scenario echo against echo_server         (the HTTP ceiling)
   start-sync     http_load --scenario start-sync against stepd         (5-Pass start-to-finish)
+  transitions    start-sync of a 100-item Map of Pass, counted by stepd_state_transitions_total
   callbacks      http_load --scenario activity-worker against stepd    (GetActivityTask ->
                                                                         SendTaskSuccess loops)
+  queued         the same, workers only, draining executions started just before (untimed)
   callback p99   http_load --scenario send-success --rate 1000         (SendTaskSuccess, open loop)
   sqlite         raw SQLite commits/s, stepd's PRAGMAs (WAL, synchronous=FULL)  (store baseline)
 
@@ -386,13 +388,13 @@ def main():
                 # Workers only, draining executions started beforehand (untimed): the callback
                 # rate without StartExecution competing for the same two cores.
                 backlog = int(QUEUED_PER_SECOND * (secs + args.warmup))
-                started = subprocess.run(
+                queued = subprocess.run(
                     [bins["http_load"], "--port", str(stepd_port), "--scenario", "start",
                      "--machine-arn", worker_machine_arn, "--total", str(backlog),
                      "--connections", str(args.connections), "--seconds", "100000",
                      "--warmup", "0"], capture_output=True, text=True, timeout=600)
-                if started.returncode != 0:
-                    raise RuntimeError(f"http_load start failed: {started.stderr}")
+                if queued.returncode != 0:
+                    raise RuntimeError(f"http_load start failed: {queued.stderr}")
                 rnd["callbacks_queued"] = res = http_load(
                     bins["http_load"], args,
                     ["--port", str(stepd_port), "--scenario", "activity-worker",
