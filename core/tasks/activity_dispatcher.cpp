@@ -99,8 +99,21 @@ bool ActivityDispatcher::start_claim(const std::string& activity_arn, Poller& po
       // stays queued for the next poller.
       poller.reply(std::nullopt, std::move(error));
     } else {
-      // The execution closed while the task was queued (its row left with that write).
-      requeue(activity_arn, std::move(poller), true);
+      // The task closed while it was queued (execution stopped, task timed out): its row left
+      // with that write, so the poller can try the next one at once. A row still there means
+      // the store was changed behind the engine's back; trying it again would loop.
+      bool still_queued = false;
+      try {
+        auto row = store_.next_activity_task(activity_arn, task.id - 1);
+        still_queued = row && row->id == task.id;
+      } catch (const std::exception&) {
+        still_queued = true;  // cannot tell: do not spin
+      }
+      if (still_queued) {
+        spdlog::error("activity task {} of execution {} has no open task", task.id,
+                      task.execution_id);
+      }
+      requeue(activity_arn, std::move(poller), !still_queued);
     }
     std::lock_guard lk(mu_);
     if (--claims_in_flight_ == 0) claims_cv_.notify_all();
