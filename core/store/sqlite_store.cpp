@@ -15,6 +15,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/store/handoff.h"
 #include "core/store/sqlite_handle.h"
 
 namespace stepd::store {
@@ -576,34 +577,8 @@ class SqliteStore::SqlStatementJob final : public Job {
 template <typename R>
 class SqliteStore::CallJob final : public Job {
  public:
-  // Lives on the caller's stack; the caller blocks in wait() until finish() fills it.
-  // Not a std::promise: finish() moves the result and the exception out of the writer thread
-  // entirely, so the caller holds the last reference and destroys it on its own thread.
-  class Handoff {
-   public:
-    R wait() {
-      std::unique_lock lock(mutex_);
-      cv_.wait(lock, [this] { return ready_; });
-      if (error_) {
-        std::rethrow_exception(error_);
-      }
-      return std::move(*value_);
-    }
-    void fill(std::optional<R> value, std::exception_ptr error) {
-      std::lock_guard lock(mutex_);
-      value_ = std::move(value);
-      error_ = std::move(error);
-      ready_ = true;
-      cv_.notify_one();  // under the lock: the caller may destroy us as soon as it is released
-    }
-
-   private:
-    std::mutex mutex_;
-    std::condition_variable cv_;
-    bool ready_ = false;
-    std::optional<R> value_;
-    std::exception_ptr error_;
-  };
+  // The caller blocks in Handoff::wait() until finish() fills it.
+  using Handoff = store::Handoff<R>;
 
   CallJob(std::function<R(Connection&)> fn, bool exclusive, Handoff* handoff)
       : Job(exclusive), fn_(std::move(fn)), handoff_(handoff) {}
