@@ -135,6 +135,15 @@ def metric_value(port, name, **labels):
     return 0.0
 
 
+def clean_up(children, tmp, keep):
+    """Stops what a run started and removes its temporary folder (unless asked to keep it)."""
+    children.stop_all()
+    if keep:
+        print(f"kept {tmp}")
+    else:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def rss_kib(pid):
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -444,11 +453,7 @@ def main():
             print("engine_bench ...", flush=True)
             engine = engine_bench(bins["engine_bench"], args.repeat, args.quick)
     finally:
-        children.stop_all()
-        if args.keep:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        clean_up(children, tmp, args.keep)
     load["after"] = os.getloadavg()
 
     summary = {k: spread(v) for k, v in figures.items() if v}

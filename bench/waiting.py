@@ -24,7 +24,6 @@ Builds nothing; standard library only; everything it starts is stopped on the wa
 import argparse
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -168,11 +167,7 @@ def main():
               out["restart"]["open_after_answers"] == args.total - args.answer)
         return 0 if ok else 1
     finally:
-        children.stop_all()
-        if args.keep:
-            print(f"kept {tmp}")
-        else:
-            shutil.rmtree(tmp, ignore_errors=True)
+        rs.clean_up(children, tmp, args.keep)
 
 
 if __name__ == "__main__":
