@@ -297,6 +297,9 @@ class Stepper {
     }
     if (!applied_) return {};
     exec_.callback_tasks = count_callback_tasks();
+    // Members at their defaults are left out of the stored document (the constructor and the
+    // readers supply them): with a million executions waiting, each byte is a megabyte.
+    if (state_["vars"].empty()) state_.erase("vars");
     exec_.state = text(state_);
     flush_data();
     Transition t;
@@ -570,12 +573,14 @@ class Stepper {
       goto_state(tid, f["state"].get<std::string>(), state_input());
       return;
     }
+    // As a state entered again starts its retries afresh. Before any reference into `f` is
+    // taken: erasing shifts the members after it (Json keeps members in a vector).
+    f.erase("retries");
     tid_ = tid;
     const State* s = current_state();
     Json& fan = f["fan"];
     fan["halted"] = false;
     fan["failed"] = fan.value("tolerated", int64_t{0});
-    f["retries"] = Json::array();  // as a state entered again starts its retries afresh
     std::vector<std::string> children;
     for (auto& [idx, ctid] : fan["children"].items()) children.push_back(ctid.get<std::string>());
     fan["running"] = static_cast<int64_t>(children.size());
@@ -707,7 +712,6 @@ class Stepper {
     f["input"] = std::move(entered_input);
     f["entered_id"] = exec_.event_count;
     f["entered_ms"] = ctx_.now_ms;
-    f["retries"] = Json::array();
     Json& th = thread();
     th["s"] = std::move(f);
     // The state runs on the input kept in its frame rather than on a copy. The reference stays
@@ -1563,11 +1567,11 @@ class Stepper {
     auto heartbeat = seconds_field(s.heartbeat_seconds, s.heartbeat_seconds_path,
                                    "HeartbeatSecondsPath", effective, ctx);
 
-    Json task{{"seq", seq},
-              {"resource_type", res.resource_type},
-              {"resource", res.resource},
-              {"wait_for_token", res.wait_for_token},
-              {"started", false}};
+    // "resource_type" (empty for activities), "wait_for_token" and "started" are written only
+    // when they are not "" / false: readers use value() with those defaults.
+    Json task{{"seq", seq}, {"resource", res.resource}};
+    if (!res.resource_type.empty()) task["resource_type"] = res.resource_type;
+    if (res.wait_for_token) task["wait_for_token"] = true;
     if (timeout) task["timeout_s"] = *timeout;
     if (heartbeat) task["heartbeat_s"] = *heartbeat;
     frame()["phase"] = "task";
@@ -1805,7 +1809,7 @@ class Stepper {
       emit("ActivitySucceeded",
            Json{{"output", output}, {"outputDetails", {{"truncated", false}}}});
     } else {
-      emit("TaskSucceeded", Json{{"resourceType", t["resource_type"]},
+      emit("TaskSucceeded", Json{{"resourceType", t.value("resource_type", "")},
                                  {"resource", t["resource"]},
                                  {"output", output},
                                  {"outputDetails", {{"truncated", false}}}});
@@ -1842,7 +1846,7 @@ class Stepper {
     close_task(t);
     Json d = Json::object();
     if (!is_activity(t)) {
-      d["resourceType"] = t["resource_type"];
+      d["resourceType"] = t.value("resource_type", "");
       d["resource"] = t["resource"];
     }
     if (!err.error.empty()) d["error"] = err.error;
@@ -1862,7 +1866,7 @@ class Stepper {
     StatesError err{errors::kTimeout, ""};
     Json d = Json::object();
     if (!is_activity(t)) {
-      d["resourceType"] = t["resource_type"];
+      d["resourceType"] = t.value("resource_type", "");
       d["resource"] = t["resource"];
     }
     d["error"] = err.error;
@@ -1876,7 +1880,7 @@ class Stepper {
     if (!task) return;
     // A heartbeat counts once the worker has the task; it resets only the heartbeat timer.
     applied_ = true;
-    if (task->contains("heartbeat_s") && (!is_activity(*task) || (*task)["started"].get<bool>())) {
+    if (task->contains("heartbeat_s") && (!is_activity(*task) || task->value("started", false))) {
       set_timer(std::string(kTimerHeartbeat) + ":" + std::to_string(seq),
                 ctx_.now_ms + (*task)["heartbeat_s"].get<int64_t>() * 1000);
     }
@@ -1884,7 +1888,7 @@ class Stepper {
 
   void on_activity_started(int64_t seq, const std::string& worker) {
     Json* task = open_task(seq);
-    if (!task || !is_activity(*task) || (*task)["started"].get<bool>()) return;
+    if (!task || !is_activity(*task) || task->value("started", false)) return;
     (*task)["started"] = true;
     std::optional<int64_t> timeout, heartbeat;
     if (task->contains("timeout_s")) timeout = (*task)["timeout_s"].get<int64_t>();
@@ -1917,10 +1921,10 @@ class Stepper {
       on_task_failed(seq, {"States.Http.StatusCode." + std::to_string(status), text(result)});
       return;
     }
-    if ((*task)["wait_for_token"].get<bool>()) {
+    if (task->value("wait_for_token", false)) {
       (*task)["submitted"] = true;
       write_.outbox_remove.push_back("http:" + std::to_string(seq));
-      emit("TaskSubmitted", Json{{"resourceType", (*task)["resource_type"]},
+      emit("TaskSubmitted", Json{{"resourceType", task->value("resource_type", "")},
                                  {"resource", (*task)["resource"]},
                                  {"output", text(result)},
                                  {"outputDetails", {{"truncated", false}}}});
@@ -1942,10 +1946,10 @@ class Stepper {
       return;
     }
     Json output = payload.contains("Output") ? payload["Output"] : Json::object();
-    if ((*task)["wait_for_token"].get<bool>()) {
+    if (task->value("wait_for_token", false)) {
       (*task)["submitted"] = true;
       write_.outbox_remove.push_back("sql:" + std::to_string(seq));
-      emit("TaskSubmitted", Json{{"resourceType", (*task)["resource_type"]},
+      emit("TaskSubmitted", Json{{"resourceType", task->value("resource_type", "")},
                                  {"resource", (*task)["resource"]},
                                  {"output", text(output)},
                                  {"outputDetails", {{"truncated", false}}}});

@@ -170,6 +170,19 @@ TEST_F(TransitionTest, SecondsPathMustBeANonNegativeInteger) {
             "SecondsPath parameter references a negative value: $.s == -1");
 }
 
+// A waiting execution's runtime state is stored for as long as it waits (a million of them are
+// gigabytes): members at their defaults are left out, and the execution still runs from it.
+TEST_F(TransitionTest, AWaitingStateLeavesDefaultsOut) {
+  start(activity_machine(""), R"({"job":1})");
+  ASSERT_EQ(exec_.status, "RUNNING");
+  for (const char* member :
+       {"\"vars\"", "\"retries\"", "\"started\"", "\"wait_for_token\"", "\"resource_type\""}) {
+    EXPECT_EQ(exec_.state.find(member), std::string::npos) << member << " in " << exec_.state;
+  }
+  ASSERT_TRUE(succeed(1, R"("done")"));
+  EXPECT_EQ(exec_.status, "SUCCEEDED");
+}
+
 TEST_F(TransitionTest, ActivityTaskRunsThroughQueueAndResultPath) {
   start(activity_machine(R"("Parameters":{"job.$":"$.job","token.$":"$$.Task.Token"},
                             "ResultPath":"$.result","TimeoutSeconds":60,"HeartbeatSeconds":10,)"),

@@ -1341,7 +1341,7 @@ TEST_F(SqliteStoreTest, TheFileIsInWalMode) {
   EXPECT_EQ(raw.scalar("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw.scalar("SELECT group_concat(name, ' ') FROM schema_migrations ORDER BY version"),
             "0001_init.sql 0002_issue3.sql 0003_sql_statements.sql 0004_access_keys.sql "
-            "0005_callback_tasks.sql");
+            "0005_callback_tasks.sql 0006_ascending_indexes.sql");
 }
 
 TEST_F(SqliteStoreTest, ADatabaseAtVersionOneGainsTheRedriveColumnsAndDataTable) {
@@ -1410,6 +1410,39 @@ TEST_F(SqliteStoreTest, PrefixQueriesSearchThePrimaryKey) {
       explain("DELETE FROM execution_data WHERE execution_id = ? AND key >= ? AND key < ?");
   EXPECT_NE(erase.find("USING PRIMARY KEY (execution_id=? AND key>? AND key<?)"), std::string::npos)
       << erase;
+  sqlite3_close_v2(db);
+}
+
+// Each shape of ListExecutions' query (SqliteStore::list_executions) reads one index backwards:
+// no scan of the table and no sort of a machine's executions.
+TEST_F(SqliteStoreTest, ListExecutionsReadsItsIndexesWithoutSorting) {
+  auto store = open();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(db_path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  auto explain = [&](const std::string& where) {
+    const std::string sql = "EXPLAIN QUERY PLAN SELECT * FROM executions WHERE id < ? " + where +
+                            " ORDER BY id DESC LIMIT ?";
+    std::string details;
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      details += reinterpret_cast<const char*>(sqlite3_column_text(stmt, 3));
+      details += ";";
+    }
+    sqlite3_finalize(stmt);
+    return details;
+  };
+  const std::pair<std::string, std::string> shapes[] = {
+      {"AND state_machine_arn = ?", "executions_by_machine "},
+      {"AND state_machine_arn = ? AND status = ?", "executions_by_machine_status "},
+      {"AND state_machine_arn = ? AND redrive_count > 0", "executions_redriven "},
+  };
+  for (const auto& [where, index] : shapes) {
+    const std::string plan = explain(where);
+    EXPECT_NE(plan.find("SEARCH executions USING INDEX " + index), std::string::npos) << plan;
+    EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << plan;
+  }
   sqlite3_close_v2(db);
 }
 
