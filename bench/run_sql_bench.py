@@ -72,6 +72,43 @@ def spread(values):
             "values": values}
 
 
+def measure(binary, seconds, warmup, repeat, connections, inflight, log=print):
+    """Runs the rounds on one throwaway PostgreSQL server; returns (summary, ratios, raw rounds,
+    failures). Also called by bench/run_suite.py for issue 6's SQL figure."""
+    figures = {"pgbench_simple": [], "pgbench_prepared": [], "pool": [], "steps": [],
+               "pool_p50_ms": [], "pool_p99_ms": [], "steps_p50_ms": [], "steps_p99_ms": []}
+    raw = []
+    failures = 0
+    opts = argparse.Namespace(binary=binary, connections=connections, inflight=inflight)
+    with pg_harness.PostgresServer() as server:
+        p = subprocess.run(["pgbench", "-i", "-q", "-s", "1", pg_harness.DATABASE],
+                           env=server.env(), capture_output=True, text=True, timeout=300)
+        if p.returncode != 0:
+            raise RuntimeError(f"pgbench -i failed: {p.stderr}")
+        for r in range(repeat):
+            log(f"round {r + 1}/{repeat}, load average {os.getloadavg()[0]:.2f}")
+            for mode in ("simple", "prepared"):
+                tps = pgbench(server, mode, connections, seconds)
+                figures[f"pgbench_{mode}"].append(tps)
+                log(f"pgbench -S -M {mode:8} {tps:9.0f} tps")
+            res = step_bench(server, opts, seconds, warmup)
+            for k in ("pool", "steps"):
+                figures[k].append(res[k]["per_second"])
+                figures[f"{k}_p50_ms"].append(res[k]["p50_ms"])
+                figures[f"{k}_p99_ms"].append(res[k]["p99_ms"])
+                failures += res[k]["failed_total"]
+            raw.append(res)
+    summary = {k: spread(v) for k, v in figures.items()}
+    med = {k: v["median"] for k, v in summary.items()}
+    ratios = {
+        "steps / pgbench -S simple": med["steps"] / med["pgbench_simple"],
+        "steps / pgbench -S prepared": med["steps"] / med["pgbench_prepared"],
+        "pool / pgbench -S simple": med["pool"] / med["pgbench_simple"],
+        "steps / pool": med["steps"] / med["pool"],
+    }
+    return summary, ratios, raw, failures
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--binary", default=os.path.join(REPO, "build", "bench", "sql_step_bench"),
@@ -91,40 +128,12 @@ def main():
     if not pg_harness.available():
         sys.exit("PostgreSQL server binaries or psql are missing")
 
-    figures = {"pgbench_simple": [], "pgbench_prepared": [], "pool": [], "steps": [],
-               "pool_p50_ms": [], "pool_p99_ms": [], "steps_p50_ms": [], "steps_p99_ms": []}
-    failures = 0
     load = {"before": os.getloadavg()}
     started = time.time()
-    with pg_harness.PostgresServer() as server:
-        p = subprocess.run(["pgbench", "-i", "-q", "-s", "1", pg_harness.DATABASE],
-                           env=server.env(), capture_output=True, text=True, timeout=300)
-        if p.returncode != 0:
-            raise RuntimeError(f"pgbench -i failed: {p.stderr}")
-        for r in range(args.repeat):
-            print(f"round {r + 1}/{args.repeat}, load average {os.getloadavg()[0]:.2f}", flush=True)
-            for mode in ("simple", "prepared"):
-                tps = pgbench(server, mode, args.connections, args.seconds)
-                figures[f"pgbench_{mode}"].append(tps)
-                print(f"pgbench -S -M {mode:8} {tps:9.0f} tps", flush=True)
-            res = step_bench(server, args, args.seconds, args.warmup)
-            for k in ("pool", "steps"):
-                figures[k].append(res[k]["per_second"])
-                figures[f"{k}_p50_ms"].append(res[k]["p50_ms"])
-                figures[f"{k}_p99_ms"].append(res[k]["p99_ms"])
-                failures += res[k]["failed_total"]
-            figures.setdefault("raw", []).append(res)
+    summary, ratios, raw, failures = measure(args.binary, args.seconds, args.warmup, args.repeat,
+                                             args.connections, args.inflight,
+                                             log=lambda m: print(m, flush=True))
     load["after"] = os.getloadavg()
-
-    raw = figures.pop("raw")
-    summary = {k: spread(v) for k, v in figures.items()}
-    med = {k: v["median"] for k, v in summary.items()}
-    ratios = {
-        "steps / pgbench -S simple": med["steps"] / med["pgbench_simple"],
-        "steps / pgbench -S prepared": med["steps"] / med["pgbench_prepared"],
-        "pool / pgbench -S simple": med["pool"] / med["pgbench_simple"],
-        "steps / pool": med["steps"] / med["pool"],
-    }
 
     names = [("pgbench_simple", "pgbench -S -M simple (tps)"),
              ("pgbench_prepared", "pgbench -S -M prepared (tps)"),

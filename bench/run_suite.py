@@ -15,8 +15,12 @@ machine noise hits every figure alike:
   callback p99   http_load --scenario send-success --rate 1000         (SendTaskSuccess, open loop)
   sqlite         raw SQLite commits/s, stepd's PRAGMAs (WAL, synchronous=FULL)  (store baseline)
 
-then runs engine_bench once (--benchmark_format=json) if it exists, prints a table of min / median
-/ max per figure with its baseline, ratio and target, and writes everything to --json. Everything
+then, R times each, one Map of 1,000 / 2,500 / 5,000 / 10,000 Pass items through the same stepd
+(time to SUCCEEDED, stepd's RSS growth while it runs: is it linear in items?), engine_bench once
+(--benchmark_format=json) if it exists, and bench/run_sql_bench.py's rounds (pgbench -S against
+.sync SQL steps on a throwaway PostgreSQL) if sql_step_bench and PostgreSQL are there. It prints a
+table of min / median / max per figure with its baseline, ratio and target, and writes everything
+to --json. Everything
 it starts is stopped on the way out (exceptions, Ctrl-C and SIGTERM included); every child has a
 timeout; nothing listens beyond 127.0.0.1. Standard library only.
 
@@ -33,6 +37,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -231,6 +236,45 @@ def engine_bench(binary, repeat, quick):
     return out
 
 
+def map_scale(port, pid, items):
+    """One execution of the Map of Pass over `items` items through the REST start that answers
+    once the execution ended; returns its wall time, the peak growth of stepd's RSS while it
+    ran (sampled every 2 ms)."""
+    base_rss, peak = rss_kib(pid) or 0, [0]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], rss_kib(pid) or 0)
+            time.sleep(0.002)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    t0 = time.monotonic()
+    try:
+        res = post(port, "/v1/state-machines/bench-map100/executions?wait=300",
+                   {"input": {"items": list(range(items)), "count": items}}, timeout=320)
+    finally:
+        done.set()
+        sampler.join()
+    elapsed = time.monotonic() - t0
+    if res.get("status") != "SUCCEEDED" or json.loads(res.get("output", "null")) != items:
+        raise RuntimeError(f"the {items}-item Map did not succeed: {str(res)[:300]}")
+    return {"items": items, "seconds": elapsed, "rss_growth_kib": max(0, peak[0] - base_rss)}
+
+
+def linear_fit(points):
+    """Least squares y = a + b x over (x, y) points: (a, b, largest relative residual)."""
+    n = len(points)
+    mx = sum(x for x, _ in points) / n
+    my = sum(y for _, y in points) / n
+    sxx = sum((x - mx) ** 2 for x, _ in points)
+    b = sum((x - mx) * (y - my) for x, y in points) / sxx if sxx else 0.0
+    a = my - b * mx
+    worst = max(abs(y - (a + b * x)) / y for x, y in points if y) if points else 0.0
+    return a, b, worst
+
+
 def spread(values):
     if not values:
         return None
@@ -269,6 +313,12 @@ def main():
                     help="most seconds to collect the task tokens that figure spends")
     ap.add_argument("--no-sqlite", action="store_true", help="skip the raw SQLite baseline")
     ap.add_argument("--no-engine", action="store_true", help="skip engine_bench")
+    ap.add_argument("--map-scale", default="1000,2500,5000,10000",
+                    help="Map sizes of the Map scale figure (comma-separated; empty: skip)")
+    ap.add_argument("--no-sql", action="store_true",
+                    help="skip the SQL figure (bench/run_sql_bench.py's rounds)")
+    ap.add_argument("--sql-connections", type=int, default=8,
+                    help="PostgreSQL connections of the SQL figure (pgbench -c and the pool)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder (logs, db)")
     ap.add_argument("--json", help="write all figures here")
     args = ap.parse_args()
@@ -280,7 +330,8 @@ def main():
     bins = {"stepd": args.stepd or os.path.join(args.build_dir, "stepd"),
             "echo_server": os.path.join(args.build_dir, "bench", "echo_server"),
             "http_load": os.path.join(args.build_dir, "bench", "http_load"),
-            "engine_bench": os.path.join(args.build_dir, "bench", "engine_bench")}
+            "engine_bench": os.path.join(args.build_dir, "bench", "engine_bench"),
+            "sql_step_bench": os.path.join(args.build_dir, "bench", "sql_step_bench")}
     for name in ("stepd", "echo_server", "http_load"):
         if not os.access(bins[name], os.X_OK):
             sys.exit(f"no {name} at {bins[name]} (build the target, or pass --build-dir)")
@@ -447,11 +498,34 @@ def main():
                       flush=True)
             raw.append(rnd)
 
+        map_runs = []
+        sizes = [int(n) for n in args.map_scale.split(",") if n.strip()]
+        for r in range(args.repeat if sizes else 0):
+            for n in sizes:
+                run = map_scale(stepd_port, stepd.pid, n)
+                map_runs.append(run)
+                print(f"  Map of {n:6,} items    {run['seconds']:8.3f} s   RSS +"
+                      f"{run['rss_growth_kib'] / 1024:.1f} MiB", flush=True)
+
         rss = rss_kib(stepd.pid)
         engine = None
         if not args.no_engine and os.access(bins["engine_bench"], os.X_OK):
             print("engine_bench ...", flush=True)
             engine = engine_bench(bins["engine_bench"], args.repeat, args.quick)
+
+        sql = None
+        if not args.no_sql and os.access(bins["sql_step_bench"], os.X_OK):
+            import run_sql_bench  # bench/, beside this file; it brings tests/integration/pg_harness
+            if run_sql_bench.pg_harness.available():
+                print("SQL steps against pgbench -S ...", flush=True)
+                summary_sql, ratios_sql, raw_sql, sql_failures = run_sql_bench.measure(
+                    bins["sql_step_bench"], max(1, round(args.seconds)), 1 if args.quick else 2,
+                    1 if args.quick else args.repeat, args.sql_connections, 256,
+                    log=lambda m: print("  " + m, flush=True))
+                failures += sql_failures
+                sql = {"summary": summary_sql, "ratios": ratios_sql, "rounds": raw_sql}
+            else:
+                print("SQL figure skipped: PostgreSQL server binaries or psql are missing")
     finally:
         clean_up(children, tmp, args.keep)
     load["after"] = os.getloadavg()
@@ -460,6 +534,20 @@ def main():
     if engine:
         summary["engine_five_pass"] = spread(engine["five_pass"])
         summary["engine_map100"] = spread(engine["map100"])
+    if sql:
+        summary["pgbench_select"] = sql["summary"]["pgbench_simple"]
+        summary["sql_steps"] = sql["summary"]["steps"]
+    map_scale_fit = None
+    for n in sorted({run["items"] for run in map_runs}):
+        runs = [run for run in map_runs if run["items"] == n]
+        summary[f"map_{n}_s"] = spread([run["seconds"] for run in runs])
+        summary[f"map_{n}_rss_mib"] = spread([run["rss_growth_kib"] / 1024 for run in runs])
+    if len({run["items"] for run in map_runs}) >= 2:
+        medians = [(n, summary[f"map_{n}_s"]["median"])
+                   for n in sorted({run["items"] for run in map_runs})]
+        a, b, worst = linear_fit(medians)
+        map_scale_fit = {"intercept_s": a, "seconds_per_item": b, "worst_residual": worst,
+                         "linear": worst <= 0.15}
     med = {k: v["median"] for k, v in summary.items()}
 
     # (key, label, baseline key or None, target ratio or absolute target, kind)
@@ -476,6 +564,13 @@ def main():
         ("sqlite_rows_batched", "raw SQLite rows/s (100 per commit)", None, None, None),
         ("engine_five_pass", "engine core, 5 Pass (exec/s per CPU s)", None, 100000, "abs"),
         ("engine_map100", "engine core, 100-item Map (exec/s per CPU s)", None, 3000, "abs"),
+        ("pgbench_select", f"pgbench -S -c {args.sql_connections} (tps)", None, None, None),
+        ("sql_steps", f".sync SQL steps, SELECT 1, {args.sql_connections} connections "
+         "(exec/s)", "pgbench_select", 0.7, "ratio"),
+        *[(f"map_{n}_s", f"Map of {n:,} Pass items over HTTP, start to SUCCEEDED (s)", None,
+           None, None) for n in sorted({run["items"] for run in map_runs})],
+        *[(f"map_{n}_rss_mib", f"Map of {n:,} items: stepd RSS growth while it runs (MiB)",
+           None, None, None) for n in sorted({run["items"] for run in map_runs})],
         ("echo_p99_ms", "echo p99 (ms)", None, None, None),
         ("start_sync_p50_ms", "start-to-finish p50 (ms)", None, None, None),
         ("start_sync_p99_ms", "start-to-finish p99 (ms)", None, None, None),
@@ -499,7 +594,8 @@ def main():
         s = summary.get(key)
         if not s:
             continue
-        fmt = "{:.2f}" if key.endswith("_ms") or key.endswith("_exec") else "{:,.0f}"
+        fmt = ("{:.2f}" if key.endswith(("_ms", "_exec", "_s")) else
+               "{:.1f}" if key.endswith("_mib") else "{:,.0f}")
         baseline = ratio = met = ""
         entry = {"label": label, **s}
         if base and base in med and med[base]:
@@ -520,6 +616,13 @@ def main():
         results[key] = entry
         print(f"| {label} | {fmt.format(s['min'])} | {fmt.format(s['median'])} | "
               f"{fmt.format(s['max'])} | {baseline} | {ratio} | {tgt} | {met} |")
+    if map_scale_fit:
+        print(f"Map scale: time ≈ {map_scale_fit['intercept_s'] * 1000:.0f} ms + "
+              f"{map_scale_fit['seconds_per_item'] * 1e6:.0f} µs × items; largest deviation of a "
+              f"median from that line {map_scale_fit['worst_residual']:.0%} "
+              f"({'linear' if map_scale_fit['linear'] else 'NOT linear'} within 15 %)")
+    if sql:
+        print("SQL ratios (medians): " + ", ".join(f"{k} {v:.3f}" for k, v in sql["ratios"].items()))
     if failures:
         print(f"FAILED requests: {failures} (see error_samples in the JSON)")
     if args.json:
@@ -530,7 +633,9 @@ def main():
                        "stepd_http_threads": args.stepd_http_threads,
                        "callback_rate": args.callback_rate,
                        "stepd_rss_kib_end": rss, "wall_s": time.time() - started,
-                       "engine_bench": engine, "rounds": raw}, f, indent=2)
+                       "engine_bench": engine, "map_scale": {"runs": map_runs,
+                                                             "fit": map_scale_fit},
+                       "sql": sql, "rounds": raw}, f, indent=2)
     return 1 if failures else 0
 
 
