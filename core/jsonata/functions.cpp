@@ -1,0 +1,718 @@
+// The standard function library (a first slice of JSONata 2.0's; see README.md for the list).
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "core/jsonata/evaluator.h"
+
+namespace stepd::jsonata {
+namespace {
+
+using Args = std::vector<Value>;
+
+[[noreturn]] void bad_arg(const CallSite& s, size_t index) {
+  Evaluator::fail("T0410", s.position,
+                  "Argument " + std::to_string(index + 1) + " of function $" + s.name +
+                      " does not match function signature");
+}
+
+// Argument accessors. An undefined argument is let through as nullptr/nullopt: most functions
+// return undefined for it.
+const std::string* str_arg(const Args& a, size_t i, const CallSite& s) {
+  if (i >= a.size() || a[i].undefined()) return nullptr;
+  if (!a[i].is_string()) bad_arg(s, i);
+  return &a[i].json.get_ref<const std::string&>();
+}
+
+std::optional<double> num_arg(const Args& a, size_t i, const CallSite& s) {
+  if (i >= a.size() || a[i].undefined()) return std::nullopt;
+  if (!a[i].is_number()) bad_arg(s, i);
+  return a[i].json.get<double>();
+}
+
+const Value& fn_arg(const Args& a, size_t i, const CallSite& s) {
+  if (i >= a.size() || !a[i].is_function()) bad_arg(s, i);
+  return a[i];
+}
+
+std::vector<Value> numbers_arg(const Args& a, size_t i, const CallSite& s) {
+  std::vector<Value> items = to_items(a[i]);
+  for (const auto& v : items) {
+    if (!v.is_number()) bad_arg(s, i);
+  }
+  return items;
+}
+
+Value str(std::string s) {
+  return Value(Json(std::move(s)));
+}
+Value num(double d) {
+  return Value(make_number(d));
+}
+Value boolean(bool b) {
+  return Value(Json(b));
+}
+
+// Strings are indexed by code point, as JSONata does.
+std::vector<size_t> code_point_offsets(const std::string& s) {
+  std::vector<size_t> offs;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) offs.push_back(i);
+  }
+  return offs;
+}
+
+// Calls a function with as many of (value, index, array) as it takes.
+Value call_with(const CallSite& s, const Value& fn, const Value& value, size_t index,
+                const Value& whole) {
+  std::vector<Value> args{value};
+  size_t arity = fn.fn->arity();
+  if (arity >= 2) args.push_back(num(static_cast<double>(index)));
+  if (arity >= 3) args.push_back(whole);
+  return s.ev.apply(fn, std::move(args), s.context, s.position);
+}
+
+Value array_of(std::vector<Value> items) {
+  Json arr = Json::array();
+  for (auto& v : items) arr.push_back(to_json(v));
+  return Value(std::move(arr));
+}
+
+// --- strings ------------------------------------------------------------------------------------
+
+Value f_string(Args& a, const CallSite& s) {
+  if (a[0].undefined()) return Value();
+  bool pretty = a.size() > 1 && truthy(a[1]);
+  if (a[0].is_string()) return a[0];
+  if (a[0].is_number() && !std::isfinite(a[0].json.get<double>())) {
+    Evaluator::fail("D3001", s.position, "Attempting to invoke string function on Infinity or NaN");
+  }
+  std::string out = stringify(a[0], pretty);
+  s.ev.check_size(out.size(), s.position);
+  return str(std::move(out));
+}
+
+Value f_length(Args& a, const CallSite& s) {
+  const std::string* t = str_arg(a, 0, s);
+  if (t == nullptr) return Value();
+  return num(static_cast<double>(code_point_offsets(*t).size()));
+}
+
+Value f_substring(Args& a, const CallSite& s) {
+  const std::string* t = str_arg(a, 0, s);
+  auto start = num_arg(a, 1, s);
+  auto length = num_arg(a, 2, s);
+  if (t == nullptr || !start) return Value();
+  std::vector<size_t> offs = code_point_offsets(*t);
+  auto n = static_cast<int64_t>(offs.size());
+  auto b = static_cast<int64_t>(*start);
+  if (b < 0) b = std::max<int64_t>(0, n + b);
+  b = std::min(b, n);
+  int64_t e = n;
+  if (length) e = *length <= 0 ? b : std::min(n, b + static_cast<int64_t>(*length));
+  size_t from = b < n ? offs[static_cast<size_t>(b)] : t->size();
+  size_t to = e < n ? offs[static_cast<size_t>(e)] : t->size();
+  return str(t->substr(from, to - from));
+}
+
+Value f_case(Args& a, const CallSite& s, bool upper) {
+  const std::string* t = str_arg(a, 0, s);
+  if (t == nullptr) return Value();
+  std::string out = *t;
+  for (char& c : out) {
+    if (upper && c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (!upper && c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return str(std::move(out));
+}
+Value f_uppercase(Args& a, const CallSite& s) {
+  return f_case(a, s, true);
+}
+Value f_lowercase(Args& a, const CallSite& s) {
+  return f_case(a, s, false);
+}
+
+Value f_join(Args& a, const CallSite& s) {
+  if (a[0].undefined()) return Value();
+  const std::string* sep = str_arg(a, 1, s);
+  std::string out;
+  bool first = true;
+  for (const auto& v : to_items(a[0])) {
+    if (!v.is_string()) bad_arg(s, 0);
+    if (!first && sep != nullptr) out += *sep;
+    first = false;
+    out += v.json.get_ref<const std::string&>();
+    s.ev.check_size(out.size(), s.position);
+  }
+  return str(std::move(out));
+}
+
+Value f_split(Args& a, const CallSite& s) {
+  const std::string* t = str_arg(a, 0, s);
+  if (a.size() > 1 && a[1].is_function()) {
+    Evaluator::fail("D1004", s.position, "Regular expressions are not supported yet");
+  }
+  const std::string* sep = str_arg(a, 1, s);
+  auto limit = num_arg(a, 2, s);
+  if (t == nullptr) return Value();
+  if (sep == nullptr) bad_arg(s, 1);
+  if (limit && *limit < 0) {
+    Evaluator::fail("D3020", s.position,
+                    "Third argument of split function must evaluate to a positive number");
+  }
+  Json out = Json::array();
+  auto max = limit ? static_cast<size_t>(*limit) : SIZE_MAX;
+  if (sep->empty()) {
+    std::vector<size_t> offs = code_point_offsets(*t);
+    for (size_t i = 0; i < offs.size() && out.size() < max; ++i) {
+      size_t end = i + 1 < offs.size() ? offs[i + 1] : t->size();
+      out.push_back(t->substr(offs[i], end - offs[i]));
+    }
+  } else {
+    size_t from = 0;
+    while (out.size() < max) {
+      size_t at = t->find(*sep, from);
+      if (at == std::string::npos) {
+        out.push_back(t->substr(from));
+        break;
+      }
+      out.push_back(t->substr(from, at - from));
+      from = at + sep->size();
+    }
+  }
+  s.ev.check_size(out.size(), s.position);
+  return Value(std::move(out));
+}
+
+Value f_contains(Args& a, const CallSite& s) {
+  const std::string* t = str_arg(a, 0, s);
+  if (a.size() > 1 && a[1].is_function()) {
+    Evaluator::fail("D1004", s.position, "Regular expressions are not supported yet");
+  }
+  const std::string* part = str_arg(a, 1, s);
+  if (t == nullptr) return Value();
+  if (part == nullptr) bad_arg(s, 1);
+  return boolean(t->find(*part) != std::string::npos);
+}
+
+// --- numbers ------------------------------------------------------------------------------------
+
+// JSON number syntax, plus the 0x / 0o / 0b integer forms JSONata 2.0 accepts.
+std::optional<double> parse_number(const std::string& t) {
+  if (t.size() > 2 && t[0] == '0' &&
+      (t[1] == 'x' || t[1] == 'X' || t[1] == 'o' || t[1] == 'O' || t[1] == 'b' || t[1] == 'B')) {
+    int base = (t[1] == 'x' || t[1] == 'X') ? 16 : (t[1] == 'o' || t[1] == 'O') ? 8 : 2;
+    uint64_t v = 0;
+    auto r = std::from_chars(t.data() + 2, t.data() + t.size(), v, base);
+    if (r.ec != std::errc() || r.ptr != t.data() + t.size()) return std::nullopt;
+    return static_cast<double>(v);
+  }
+  try {
+    Json j = Json::parse(t);
+    if (j.is_number()) return j.get<double>();
+  } catch (const Json::exception&) {
+  }
+  return std::nullopt;
+}
+
+Value f_number(Args& a, const CallSite& s) {
+  const Value& v = a[0];
+  if (v.undefined()) return Value();
+  if (v.is_number()) return v;
+  if (v.is_json() && v.json.is_boolean()) return num(v.json.get<bool>() ? 1 : 0);
+  if (v.is_string()) {
+    auto d = parse_number(v.json.get<std::string>());
+    if (d && std::isfinite(*d)) return num(*d);
+  }
+  Evaluator::fail("D3030", s.position, "Unable to cast value to a number: " + stringify(v, false));
+}
+
+Value f_abs(Args& a, const CallSite& s) {
+  auto d = num_arg(a, 0, s);
+  return d ? num(std::fabs(*d)) : Value();
+}
+Value f_floor(Args& a, const CallSite& s) {
+  auto d = num_arg(a, 0, s);
+  return d ? num(std::floor(*d)) : Value();
+}
+Value f_ceil(Args& a, const CallSite& s) {
+  auto d = num_arg(a, 0, s);
+  return d ? num(std::ceil(*d)) : Value();
+}
+
+// Moves the decimal point by `places` through the shortest decimal text, so that 2.675 shifted
+// by 2 is exactly 267.5 rather than 267.49999999999997.
+double shift_decimal(double d, int places) {
+  char buf[64];
+  auto r = std::to_chars(buf, buf + 40, d);
+  std::string text(buf, r.ptr);
+  int exp = 0;
+  auto e = text.find('e');
+  if (e != std::string::npos) {
+    exp = std::stoi(text.substr(e + 1));
+    text = text.substr(0, e);
+  }
+  text += "e" + std::to_string(exp + places);
+  return std::strtod(text.c_str(), nullptr);
+}
+
+Value f_round(Args& a, const CallSite& s) {
+  auto d = num_arg(a, 0, s);
+  auto p = num_arg(a, 1, s);
+  if (!d) return Value();
+  int places = p ? static_cast<int>(*p) : 0;
+  double v = shift_decimal(*d, places);
+  double r = std::round(v);
+  if (std::fabs(v - std::trunc(v)) == 0.5) r = 2 * std::round(v / 2);  // half to even
+  if (r == 0) r = 0;                                                   // no negative zero
+  return num(shift_decimal(r, -places));
+}
+
+Value f_sum(Args& a, const CallSite& s) {
+  if (a[0].undefined()) return Value();
+  double t = 0;
+  for (const auto& v : numbers_arg(a, 0, s)) t += v.json.get<double>();
+  return num(t);
+}
+
+Value f_count(Args& a, const CallSite&) {
+  return num(static_cast<double>(to_items(a[0]).size()));
+}
+
+Value f_extreme(Args& a, const CallSite& s, bool want_max) {
+  if (a[0].undefined()) return Value();
+  std::vector<Value> items = numbers_arg(a, 0, s);
+  if (items.empty()) return Value();
+  double best = items[0].json.get<double>();
+  for (const auto& v : items) {
+    double d = v.json.get<double>();
+    best = want_max ? std::max(best, d) : std::min(best, d);
+  }
+  return num(best);
+}
+Value f_max(Args& a, const CallSite& s) {
+  return f_extreme(a, s, true);
+}
+Value f_min(Args& a, const CallSite& s) {
+  return f_extreme(a, s, false);
+}
+
+Value f_average(Args& a, const CallSite& s) {
+  if (a[0].undefined()) return Value();
+  std::vector<Value> items = numbers_arg(a, 0, s);
+  if (items.empty()) return Value();
+  double t = 0;
+  for (const auto& v : items) t += v.json.get<double>();
+  return num(t / static_cast<double>(items.size()));
+}
+
+// --- booleans and types ---------------------------------------------------------------------
+
+Value f_boolean(Args& a, const CallSite&) {
+  if (a[0].undefined()) return Value();
+  return boolean(truthy(a[0]));
+}
+Value f_not(Args& a, const CallSite&) {
+  if (a[0].undefined()) return Value();
+  return boolean(!truthy(a[0]));
+}
+Value f_exists(Args& a, const CallSite&) {
+  return boolean(!a[0].undefined());
+}
+Value f_type(Args& a, const CallSite&) {
+  if (a[0].undefined()) return Value();
+  return str(type_name(a[0]));
+}
+
+// --- objects -----------------------------------------------------------------------------------
+
+Value f_keys(Args& a, const CallSite&) {
+  std::vector<Value> keys;
+  for (const auto& item : to_items(a[0])) {
+    if (!item.is_json() || !item.json.is_object()) continue;
+    for (auto it = item.json.begin(); it != item.json.end(); ++it) {
+      Value k = str(it.key());
+      if (std::none_of(keys.begin(), keys.end(),
+                       [&](const Value& x) { return deep_equal(x, k); })) {
+        keys.push_back(std::move(k));
+      }
+    }
+  }
+  return Value::sequence(std::move(keys));
+}
+
+Value f_lookup(Args& a, const CallSite& s) {
+  const std::string* key = str_arg(a, 1, s);
+  if (key == nullptr) bad_arg(s, 1);
+  std::vector<Value> out;
+  for (const auto& item : to_items(a[0])) {
+    if (!item.is_json() || !item.json.is_object()) continue;
+    auto it = item.json.find(*key);
+    if (it == item.json.end()) continue;
+    if (it->is_array()) {
+      for (const auto& e : *it) out.emplace_back(e);
+    } else {
+      out.emplace_back(*it);
+    }
+  }
+  return Value::sequence(std::move(out));
+}
+
+Value f_merge(Args& a, const CallSite& s) {
+  if (a[0].undefined()) return Value();
+  Json out = Json::object();
+  for (const auto& item : to_items(a[0])) {
+    if (!item.is_json() || !item.json.is_object()) bad_arg(s, 0);
+    for (auto it = item.json.begin(); it != item.json.end(); ++it) out[it.key()] = it.value();
+  }
+  return Value(std::move(out));
+}
+
+Value f_each(Args& a, const CallSite& s) {
+  if (a[0].undefined()) return Value();
+  if (!a[0].is_json() || !a[0].json.is_object()) bad_arg(s, 0);
+  const Value& fn = fn_arg(a, 1, s);
+  std::vector<Value> out;
+  for (auto it = a[0].json.begin(); it != a[0].json.end(); ++it) {
+    std::vector<Value> args{Value(it.value())};
+    if (fn.fn->arity() >= 2) args.push_back(str(it.key()));
+    if (fn.fn->arity() >= 3) args.push_back(a[0]);
+    Value r = s.ev.apply(fn, std::move(args), s.context, s.position);
+    if (!r.undefined()) out.push_back(std::move(r));
+  }
+  return Value::sequence(std::move(out));
+}
+
+Value f_sift(Args& a, const CallSite& s) {
+  if (a[0].undefined()) return Value();
+  if (!a[0].is_json() || !a[0].json.is_object()) bad_arg(s, 0);
+  const Value& fn = fn_arg(a, 1, s);
+  Json out = Json::object();
+  for (auto it = a[0].json.begin(); it != a[0].json.end(); ++it) {
+    std::vector<Value> args{Value(it.value())};
+    if (fn.fn->arity() >= 2) args.push_back(str(it.key()));
+    if (fn.fn->arity() >= 3) args.push_back(a[0]);
+    if (truthy(s.ev.apply(fn, std::move(args), s.context, s.position))) out[it.key()] = it.value();
+  }
+  if (out.empty()) return Value();
+  return Value(std::move(out));
+}
+
+// --- arrays and higher-order functions -----------------------------------------------------
+
+Value f_append(Args& a, const CallSite& s) {
+  if (a[0].undefined()) return a[1];
+  if (a[1].undefined()) return a[0];
+  std::vector<Value> items = to_items(a[0]);
+  for (auto& v : to_items(a[1])) items.push_back(std::move(v));
+  s.ev.check_size(items.size(), s.position);
+  return array_of(std::move(items));
+}
+
+Value f_map(Args& a, const CallSite& s) {
+  if (a[0].undefined()) return Value();
+  const Value& fn = fn_arg(a, 1, s);
+  std::vector<Value> items = to_items(a[0]);
+  Value whole = array_of(items);
+  std::vector<Value> out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    Value r = call_with(s, fn, items[i], i, whole);
+    if (!r.undefined()) out.push_back(std::move(r));
+  }
+  return Value::sequence(std::move(out));
+}
+
+Value f_filter(Args& a, const CallSite& s) {
+  if (a[0].undefined()) return Value();
+  const Value& fn = fn_arg(a, 1, s);
+  std::vector<Value> items = to_items(a[0]);
+  Value whole = array_of(items);
+  std::vector<Value> out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (truthy(call_with(s, fn, items[i], i, whole))) out.push_back(items[i]);
+  }
+  return Value::sequence(std::move(out));
+}
+
+Value f_reduce(Args& a, const CallSite& s) {
+  if (a[0].undefined()) return Value();
+  const Value& fn = fn_arg(a, 1, s);
+  if (fn.fn->arity() < 2) {
+    Evaluator::fail(
+        "D3050", s.position,
+        "The second argument of reduce function must be a function with at least two arguments");
+  }
+  std::vector<Value> items = to_items(a[0]);
+  Value whole = array_of(items);
+  size_t i = 0;
+  Value acc;
+  if (a.size() > 2 && !a[2].undefined()) {
+    acc = a[2];
+  } else if (!items.empty()) {
+    acc = items[0];
+    i = 1;
+  }
+  for (; i < items.size(); ++i) {
+    std::vector<Value> args{acc, items[i]};
+    if (fn.fn->arity() >= 3) args.push_back(num(static_cast<double>(i)));
+    if (fn.fn->arity() >= 4) args.push_back(whole);
+    acc = s.ev.apply(fn, std::move(args), s.context, s.position);
+  }
+  return acc;
+}
+
+// Merge sort: `after(x, y)` true means x must come after y. A hand-written merge keeps the
+// order well defined even for a user function that is not a strict weak ordering.
+void merge_sort(std::vector<Value>& v,
+                const std::function<bool(const Value&, const Value&)>& after) {
+  if (v.size() < 2) return;
+  std::vector<Value> left(v.begin(), v.begin() + static_cast<ptrdiff_t>(v.size() / 2));
+  std::vector<Value> right(v.begin() + static_cast<ptrdiff_t>(v.size() / 2), v.end());
+  merge_sort(left, after);
+  merge_sort(right, after);
+  size_t i = 0, j = 0, k = 0;
+  while (i < left.size() && j < right.size()) {
+    if (after(left[i], right[j])) {
+      v[k++] = std::move(right[j++]);
+    } else {
+      v[k++] = std::move(left[i++]);
+    }
+  }
+  while (i < left.size()) v[k++] = std::move(left[i++]);
+  while (j < right.size()) v[k++] = std::move(right[j++]);
+}
+
+Value f_sort(Args& a, const CallSite& s) {
+  if (a[0].undefined()) return Value();
+  std::vector<Value> items = to_items(a[0]);
+  if (a.size() > 1 && !a[1].undefined()) {
+    const Value& fn = fn_arg(a, 1, s);
+    merge_sort(items, [&](const Value& x, const Value& y) {
+      return truthy(s.ev.apply(fn, {x, y}, s.context, s.position));
+    });
+  } else {
+    bool all_num =
+        std::all_of(items.begin(), items.end(), [](const Value& v) { return v.is_number(); });
+    bool all_str =
+        std::all_of(items.begin(), items.end(), [](const Value& v) { return v.is_string(); });
+    if (!all_num && !all_str) {
+      Evaluator::fail("D3070", s.position,
+                      "The single argument form of the sort function can only be applied to an "
+                      "array of strings or an array of numbers");
+    }
+    merge_sort(items, [&](const Value& x, const Value& y) {
+      if (all_num) return x.json.get<double>() > y.json.get<double>();
+      return x.json.get_ref<const std::string&>() > y.json.get_ref<const std::string&>();
+    });
+  }
+  return array_of(std::move(items));
+}
+
+Value f_reverse(Args& a, const CallSite&) {
+  if (a[0].undefined()) return Value();
+  std::vector<Value> items = to_items(a[0]);
+  std::reverse(items.begin(), items.end());
+  return array_of(std::move(items));
+}
+
+Value f_distinct(Args& a, const CallSite&) {
+  if (a[0].undefined()) return Value();
+  if (!a[0].is_array()) return a[0];
+  std::vector<Value> out;
+  for (auto& v : to_items(a[0])) {
+    if (std::none_of(out.begin(), out.end(), [&](const Value& x) { return deep_equal(x, v); })) {
+      out.push_back(std::move(v));
+    }
+  }
+  return array_of(std::move(out));
+}
+
+// --- date and time (ISO 8601 only; no picture strings yet) ------------------------------------
+
+// Days since 1970-01-01 of a proleptic Gregorian date, and back (the era-based method:
+// 400-year eras of 146097 days, years starting in March so leap days fall last).
+int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+void civil_from_days(int64_t z, int64_t& y, int64_t& m, int64_t& d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = yoe + era * 400 + (m <= 2);
+}
+
+std::string iso_from_millis(int64_t ms) {
+  int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+  int64_t rem = ms - days * 86400000;
+  int64_t y, m, d;
+  civil_from_days(days, y, m, d);
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ",
+                static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
+                static_cast<long long>(rem / 3600000), static_cast<long long>(rem / 60000 % 60),
+                static_cast<long long>(rem / 1000 % 60), static_cast<long long>(rem % 1000));
+  return buf;
+}
+
+// YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|±HH[:]MM]; nullopt when the text is not of that form.
+std::optional<int64_t> millis_from_iso(const std::string& t) {
+  size_t i = 0;
+  auto digits = [&](size_t n, int64_t& out) {
+    if (i + n > t.size()) return false;
+    out = 0;
+    for (size_t k = 0; k < n; ++k) {
+      char c = t[i + k];
+      if (c < '0' || c > '9') return false;
+      out = out * 10 + (c - '0');
+    }
+    i += n;
+    return true;
+  };
+  auto lit = [&](char c) {
+    if (i < t.size() && t[i] == c) {
+      ++i;
+      return true;
+    }
+    return false;
+  };
+  int64_t y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
+  if (!digits(4, y) || !lit('-') || !digits(2, mo) || !lit('-') || !digits(2, d))
+    return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
+  int64_t offset_min = 0;
+  if (lit('T')) {
+    if (!digits(2, h) || !lit(':') || !digits(2, mi)) return std::nullopt;
+    if (lit(':')) {
+      if (!digits(2, sec)) return std::nullopt;
+      if (lit('.')) {
+        size_t start = i;
+        int64_t frac = 0, scale = 1;
+        while (i < t.size() && t[i] >= '0' && t[i] <= '9') {
+          if (i - start < 3) {
+            frac = frac * 10 + (t[i] - '0');
+            scale *= 10;
+          }
+          ++i;
+        }
+        if (i == start) return std::nullopt;
+        ms = frac * 1000 / scale;
+      }
+    }
+    if (h > 23 || mi > 59 || sec > 60) return std::nullopt;
+    if (lit('Z')) {
+    } else if (i < t.size() && (t[i] == '+' || t[i] == '-')) {
+      int sign = t[i] == '-' ? -1 : 1;
+      ++i;
+      int64_t oh, om;
+      if (!digits(2, oh)) return std::nullopt;
+      lit(':');
+      if (!digits(2, om)) return std::nullopt;
+      offset_min = sign * (oh * 60 + om);
+    }
+  }
+  if (i != t.size()) return std::nullopt;
+  return ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi - offset_min) * 60000 + sec * 1000 + ms;
+}
+
+Value f_now(Args&, const CallSite& s) {
+  return str(iso_from_millis(s.ev.now_ms()));
+}
+Value f_millis(Args&, const CallSite& s) {
+  return num(static_cast<double>(s.ev.now_ms()));
+}
+
+Value f_from_millis(Args& a, const CallSite& s) {
+  auto ms = num_arg(a, 0, s);
+  if (!ms) return Value();
+  if (a.size() > 1 && !a[1].undefined()) {
+    Evaluator::fail("D3136", s.position, "Picture strings are not supported yet by $fromMillis");
+  }
+  return str(iso_from_millis(static_cast<int64_t>(std::floor(*ms))));
+}
+
+Value f_to_millis(Args& a, const CallSite& s) {
+  const std::string* t = str_arg(a, 0, s);
+  if (t == nullptr) return Value();
+  if (a.size() > 1 && !a[1].undefined()) {
+    Evaluator::fail("D3136", s.position, "Picture strings are not supported yet by $toMillis");
+  }
+  auto ms = millis_from_iso(*t);
+  if (!ms) Evaluator::fail("D3110", s.position, "The timestamp \"" + *t + "\" is not ISO 8601");
+  return num(static_cast<double>(*ms));
+}
+
+const std::map<std::string, Builtin, std::less<>>& library() {
+  static const auto* lib = [] {
+    auto* m = new std::map<std::string, Builtin, std::less<>>();
+    auto add = [&](const char* name, Value (*impl)(Args&, const CallSite&), size_t min, size_t max,
+                   bool ctx) {
+      (*m)[name] = Builtin{name, impl, min, max, ctx};
+    };
+    add("string", f_string, 1, 2, true);
+    add("length", f_length, 1, 1, true);
+    add("substring", f_substring, 2, 3, true);
+    add("uppercase", f_uppercase, 1, 1, true);
+    add("lowercase", f_lowercase, 1, 1, true);
+    add("join", f_join, 1, 2, false);
+    add("split", f_split, 2, 3, true);
+    add("contains", f_contains, 2, 2, true);
+    add("number", f_number, 1, 1, true);
+    add("abs", f_abs, 1, 1, true);
+    add("floor", f_floor, 1, 1, true);
+    add("ceil", f_ceil, 1, 1, true);
+    add("round", f_round, 1, 2, true);
+    add("sum", f_sum, 1, 1, false);
+    add("count", f_count, 1, 1, false);
+    add("max", f_max, 1, 1, false);
+    add("min", f_min, 1, 1, false);
+    add("average", f_average, 1, 1, false);
+    add("boolean", f_boolean, 1, 1, true);
+    add("not", f_not, 1, 1, true);
+    add("exists", f_exists, 1, 1, false);
+    add("type", f_type, 1, 1, false);
+    add("keys", f_keys, 1, 1, true);
+    add("lookup", f_lookup, 2, 2, true);
+    add("merge", f_merge, 1, 1, false);
+    add("each", f_each, 2, 2, true);
+    add("sift", f_sift, 2, 2, true);
+    add("append", f_append, 2, 2, false);
+    add("map", f_map, 2, 2, false);
+    add("filter", f_filter, 2, 2, false);
+    add("reduce", f_reduce, 2, 3, false);
+    add("sort", f_sort, 1, 2, false);
+    add("reverse", f_reverse, 1, 1, false);
+    add("distinct", f_distinct, 1, 1, false);
+    add("now", f_now, 0, 2, false);
+    add("millis", f_millis, 0, 0, false);
+    add("fromMillis", f_from_millis, 1, 3, true);
+    add("toMillis", f_to_millis, 1, 2, true);
+    return m;
+  }();
+  return *lib;
+}
+
+}  // namespace
+
+const Builtin* find_builtin(std::string_view name) {
+  const auto& lib = library();
+  auto it = lib.find(name);
+  return it == lib.end() ? nullptr : &it->second;
+}
+
+}  // namespace stepd::jsonata
