@@ -241,11 +241,41 @@ void Evaluator::fail(const char* code, size_t position, std::string message) {
   throw Error(code, position, std::move(message));
 }
 
-void Evaluator::check_size(size_t n, size_t position) const {
+void Evaluator::check_size(size_t n, size_t position) {
+  count_steps(n, position);
   if (n > options_.limits.max_result_size) {
     fail("U1003", position,
          "Result too large: more than " + std::to_string(options_.limits.max_result_size) +
              " items or bytes");
+  }
+}
+
+namespace {
+
+// Roughly how much copying a value costs: its nodes, and long strings by the 64 bytes.
+uint64_t weight(const Json& j) {
+  if (j.is_string()) return 1 + j.get_ref<const std::string&>().size() / 64;
+  if (!j.is_array() && !j.is_object()) return 1;
+  uint64_t w = 1;
+  for (const auto& e : j) w += weight(e);
+  return w;
+}
+
+}  // namespace
+
+void Evaluator::count_steps(uint64_t n, size_t position) {
+  steps_ += n;
+  if (steps_ > options_.limits.max_steps) {
+    fail("U1002", position,
+         "Evaluation exceeded " + std::to_string(options_.limits.max_steps) + " steps");
+  }
+}
+
+void Evaluator::charge(const Value& v, size_t position) {
+  if (v.is_json()) {
+    count_steps(weight(v.json), position);
+  } else if (v.is_sequence()) {
+    for (const auto& i : v.items) charge(i, position);
   }
 }
 
@@ -256,10 +286,7 @@ Frame* Evaluator::new_frame(Frame* parent) {
 }
 
 Value Evaluator::eval(const Node& node, const Value& input, Frame* env) {
-  if (++steps_ > options_.limits.max_steps) {
-    fail("U1002", node.position,
-         "Evaluation exceeded " + std::to_string(options_.limits.max_steps) + " steps");
-  }
+  count_steps(1, node.position);
   if (++depth_ > options_.limits.max_depth) {
     fail("U1001", node.position,
          "Stack overflow error: evaluation nested deeper than " +
@@ -350,7 +377,10 @@ Value Evaluator::eval_node(const Node& node, const Value& input, Frame* env) {
       if (node.text.empty()) return input;
       if (node.text == "$") return root_;
       if (env != nullptr) {
-        if (const Value* v = env->find(node.text)) return *v;
+        if (const Value* v = env->find(node.text)) {
+          charge(*v, node.position);  // the copy below costs what the value weighs
+          return *v;
+        }
       }
       if (const Builtin* b = find_builtin(node.text)) {
         auto f = std::make_shared<Function>();
@@ -453,8 +483,12 @@ Value Evaluator::eval_path(const Node& node, const Value& input, Frame* env) {
     const bool last = s + 1 == node.children.size();
     std::vector<Value> results;
     if (s == 0 && step.kind == NodeKind::Array) {
+      // A leading array constructor is evaluated once, against the whole input, and its
+      // members are the sequence the next step sees.
       Value arr = eval(step, Value::sequence(std::move(seq)), env);
-      if (!arr.undefined()) results.push_back(std::move(arr));
+      if (last) return node.flag ? Value::sequence(to_items(arr), true) : arr;
+      seq = to_items(arr);
+      continue;
     } else {
       for (const Value& item : seq) {
         Value r = eval(step, item, env);
@@ -510,10 +544,10 @@ Value Evaluator::eval_filter(const Node& node, const Value& input, Frame* env) {
     bool keep = false;
     if (r.is_number()) {
       keep = index_matches(number_of(r), i);
-    } else if (r.is_array() && !to_items(r).empty() &&
-               std::all_of(to_items(r).begin(), to_items(r).end(),
-                           [](const Value& v) { return v.is_number(); })) {
-      for (const auto& k : to_items(r)) keep = keep || index_matches(number_of(k), i);
+    } else if (std::vector<Value> ks = to_items(r);
+               r.is_array() && !ks.empty() &&
+               std::all_of(ks.begin(), ks.end(), [](const Value& v) { return v.is_number(); })) {
+      for (const auto& k : ks) keep = keep || index_matches(number_of(k), i);
     } else {
       keep = truthy(r);
     }
@@ -785,6 +819,7 @@ Value Evaluator::apply(const Value& fn, std::vector<Value> args, const Value& co
     fail("T0410", position,
          "Argument count of function $" + b.name + " does not match its signature");
   }
+  for (const auto& arg : args) charge(arg, position);
   CallSite site{*this, position, b.name, context};
   return collapse(b.impl(args, site));
 }

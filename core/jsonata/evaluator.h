@@ -52,7 +52,13 @@ class Evaluator {
 
   // --- helpers shared with the function library ----------------------------------------------
   [[noreturn]] static void fail(const char* code, size_t position, std::string message);
-  void check_size(size_t n, size_t position) const;
+  // Refuses a collection or string of n items/bytes over the size bound; building it also
+  // counts n steps, so that no single step can do unbounded work.
+  void check_size(size_t n, size_t position);
+  // Adds n to the steps taken (U1002 past the bound).
+  void count_steps(uint64_t n, size_t position);
+  // Counts the cost of copying `v` as steps.
+  void charge(const Value& v, size_t position);
   int64_t now_ms() const { return now_ms_; }
 
  private:
