@@ -814,13 +814,14 @@ Value Evaluator::apply(const Value& fn, std::vector<Value> args, const Value& co
     return eval(*f.lambda->children[0], *f.context, scope);
   }
   const Builtin& b = *f.builtin;
-  if (b.context_first && args.size() < b.min_args) args.insert(args.begin(), context);
+  const bool context_arg = b.context_first && args.size() < b.min_args;
+  if (context_arg) args.insert(args.begin(), context);
   if (args.size() < b.min_args || args.size() > b.max_args) {
     fail("T0410", position,
          "Argument count of function $" + b.name + " does not match its signature");
   }
   for (const auto& arg : args) charge(arg, position);
-  CallSite site{*this, position, b.name, context};
+  CallSite site{*this, position, b.name, context, context_arg};
   return collapse(b.impl(args, site));
 }
 

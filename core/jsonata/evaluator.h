@@ -30,6 +30,7 @@ struct CallSite {
   size_t position;
   const std::string& name;  // without `$`
   const Value& context;
+  bool context_arg = false;  // the first argument is the context, not written in the call
 };
 
 struct Builtin {

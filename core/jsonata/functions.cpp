@@ -16,6 +16,11 @@ namespace {
 using Args = std::vector<Value>;
 
 [[noreturn]] void bad_arg(const CallSite& s, size_t index) {
+  if (index == 0 && s.context_arg) {
+    Evaluator::fail(
+        "T0411", s.position,
+        "Context value is not a compatible type with argument 1 of function $" + s.name);
+  }
   Evaluator::fail("T0410", s.position,
                   "Argument " + std::to_string(index + 1) + " of function $" + s.name +
                       " does not match function signature");
