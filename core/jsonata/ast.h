@@ -39,7 +39,9 @@ enum class NodeKind {
 
 struct Node {
   NodeKind kind;
-  size_t position = 0;  // end of the token that made this node, in code points (for errors)
+  size_t position = 0;
+  size_t height = 1;  // of the subtree; bounded at parse time  // end of the token that made this
+                      // node, in code points (for errors)
   std::string text;
   std::string flags;
   double number = 0;

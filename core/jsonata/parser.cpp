@@ -1,4 +1,5 @@
 // Tokenizer and Pratt (top-down operator precedence) parser for JSONata expressions.
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -23,6 +24,7 @@ struct Token {
 // Nesting deeper than this is refused at parse time, before the recursive descent can exhaust
 // the native stack.
 constexpr int kMaxParseDepth = 200;
+constexpr size_t kMaxTreeHeight = 1000;
 
 bool is_op_char(char c) {
   switch (c) {
@@ -379,7 +381,7 @@ class Parser {
     if (++depth_ > kMaxParseDepth) fail("U1001", cur_, "Expression nests too deeply");
     Token t = cur_;
     advance();
-    NodePtr left = nud(t);
+    NodePtr left = finish(nud(t));
     while (rbp < lbp(cur_)) {
       Token op = cur_;
       advance();
@@ -515,7 +517,22 @@ class Parser {
     return path;
   }
 
-  NodePtr led(const Token& t, NodePtr left) {
+  // Refuses trees taller than kMaxTreeHeight. Left-associative chains (1+1+1+...) are parsed
+  // without recursion but would make evaluation and destruction recurse once per operator.
+  NodePtr finish(NodePtr n) {
+    size_t h = 0;
+    for (const auto& c : n->children) h = std::max(h, c->height);
+    for (const auto& [k, v] : n->pairs) h = std::max({h, k->height, v->height});
+    n->height = h + 1;
+    if (n->height > kMaxTreeHeight) {
+      throw Error("U1001", n->position, "Expression nests too deeply");
+    }
+    return n;
+  }
+
+  NodePtr led(const Token& t, NodePtr left) { return finish(led_node(t, std::move(left))); }
+
+  NodePtr led_node(const Token& t, NodePtr left) {
     const std::string& v = t.value;
     if (t.type == TokenType::Name) {  // and, or, in
       auto n = make(NodeKind::Binary, t);
@@ -533,7 +550,17 @@ class Parser {
       } else {
         path->children.push_back(std::move(rhs));
       }
-      return path;
+      // Within a path a string literal is a field name ("Product Name"), and other literals
+      // cannot be steps at all.
+      for (auto& step : path->children) {
+        if (step->kind == NodeKind::String) {
+          step->kind = NodeKind::Name;
+        } else if (step->kind == NodeKind::Number || step->kind == NodeKind::Bool ||
+                   step->kind == NodeKind::Null) {
+          fail("S0213", t, "A literal value cannot be used as a step within a path expression");
+        }
+      }
+      return finish(std::move(path));
     }
     if (v == "[") {
       if (at_op("]")) {  // `[]`: keep singleton arrays

@@ -104,6 +104,15 @@ TEST(JsonataParser, DeepNestingIsRefused) {
   deep += "1";
   deep += std::string(1000, ')');
   EXPECT_EQ(parse_error(deep).code, "U1001");
+  std::string chain = "1";
+  for (int i = 0; i < 5000; ++i) chain += "+1";  // parsed without recursion, but too tall
+  EXPECT_EQ(parse_error(chain).code, "U1001");
+}
+
+TEST(JsonataParser, LiteralsAsPathSteps) {
+  EXPECT_EQ(*evaluate(R"js(a."b c")js", Json::parse(R"({"a": {"b c": 1}})")), Json(1));
+  EXPECT_EQ(parse_error("a.1").code, "S0213");
+  EXPECT_EQ(parse_error("a.true").code, "S0213");
 }
 
 }  // namespace
