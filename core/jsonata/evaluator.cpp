@@ -114,6 +114,13 @@ bool deep_equal(const Value& a, const Value& b) {
   return deep_equal(to_json(a), to_json(b));
 }
 
+int64_t to_int(double d) {
+  if (std::isnan(d)) return 0;
+  if (d >= 9.2e18) return INT64_MAX;
+  if (d <= -9.2e18) return INT64_MIN;
+  return static_cast<int64_t>(d);
+}
+
 Json make_number(double d) {
   if (d == std::floor(d) && std::fabs(d) < 9007199254740992.0) {
     return Json(static_cast<int64_t>(d));
@@ -185,7 +192,7 @@ void stringify_json(const Json& j, bool pretty, int indent, std::string& out) {
       if (!first) out += ',';
       first = false;
       newline(indent + 1);
-      out += Json(it.key()).dump();
+      out += Json(it.key()).dump(-1, ' ', false, Json::error_handler_t::replace);
       out += pretty ? ": " : ":";
       stringify_json(it.value(), pretty, indent + 1, out);
     }
@@ -527,8 +534,8 @@ Value Evaluator::eval_filter(const Node& node, const Value& input, Frame* env) {
   const Node& pred = *node.children[1];
   const auto n = static_cast<int64_t>(items.size());
   auto index_matches = [n](double idx, int64_t i) {
-    auto k = static_cast<int64_t>(std::floor(idx));
-    if (k < 0) k += n;
+    int64_t k = to_int(std::floor(idx));
+    if (k < 0 && k > INT64_MIN + n) k += n;
     return k == i;
   };
   std::vector<Value> out;

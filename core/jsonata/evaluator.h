@@ -95,6 +95,8 @@ Json to_json(const Value& v);
 bool truthy(const Value& v);
 bool deep_equal(const Json& a, const Json& b);
 bool deep_equal(const Value& a, const Value& b);
+// A double as an integer, saturating (casting an out-of-range double is undefined behaviour).
+int64_t to_int(double d);
 // An integral double becomes a JSON integer so that 1+2 prints as 3, not 3.0.
 Json make_number(double d);
 // Numbers printed the way JSONata does: 15 significant digits, JavaScript exponent style.

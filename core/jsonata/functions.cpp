@@ -115,11 +115,11 @@ Value f_substring(Args& a, const CallSite& s) {
   if (t == nullptr || !start) return Value();
   std::vector<size_t> offs = code_point_offsets(*t);
   auto n = static_cast<int64_t>(offs.size());
-  auto b = static_cast<int64_t>(*start);
+  int64_t b = to_int(*start);
   if (b < 0) b = std::max<int64_t>(0, n + b);
   b = std::min(b, n);
   int64_t e = n;
-  if (length) e = *length <= 0 ? b : std::min(n, b + static_cast<int64_t>(*length));
+  if (length) e = *length <= 0 ? b : std::min(n, b + std::min<int64_t>(n, to_int(*length)));
   size_t from = b < n ? offs[static_cast<size_t>(b)] : t->size();
   size_t to = e < n ? offs[static_cast<size_t>(e)] : t->size();
   return str(t->substr(from, to - from));
@@ -171,7 +171,7 @@ Value f_split(Args& a, const CallSite& s) {
                     "Third argument of split function must evaluate to a positive number");
   }
   Json out = Json::array();
-  auto max = limit ? static_cast<size_t>(*limit) : SIZE_MAX;
+  size_t max = limit ? static_cast<size_t>(to_int(*limit)) : SIZE_MAX;
   if (sep->empty()) {
     std::vector<size_t> offs = code_point_offsets(*t);
     for (size_t i = 0; i < offs.size() && out.size() < max; ++i) {
@@ -270,12 +270,13 @@ Value f_round(Args& a, const CallSite& s) {
   auto d = num_arg(a, 0, s);
   auto p = num_arg(a, 1, s);
   if (!d) return Value();
-  int places = p ? static_cast<int>(*p) : 0;
+  int places = p ? static_cast<int>(std::clamp<int64_t>(to_int(*p), -400, 400)) : 0;
   double v = shift_decimal(*d, places);
   double r = std::round(v);
   if (std::fabs(v - std::trunc(v)) == 0.5) r = 2 * std::round(v / 2);  // half to even
   if (r == 0) r = 0;                                                   // no negative zero
-  return num(shift_decimal(r, -places));
+  double out = shift_decimal(r, -places);
+  return num(std::isfinite(out) ? out : *d);
 }
 
 Value f_sum(Args& a, const CallSite& s) {
@@ -648,7 +649,11 @@ Value f_from_millis(Args& a, const CallSite& s) {
   if (a.size() > 1 && !a[1].undefined()) {
     Evaluator::fail("D3136", s.position, "Picture strings are not supported yet by $fromMillis");
   }
-  return str(iso_from_millis(static_cast<int64_t>(std::floor(*ms))));
+  // JavaScript dates span +-8.64e15 ms; beyond that there is no date to print
+  if (std::fabs(*ms) > 8.64e15) {
+    Evaluator::fail("D3110", s.position, "$fromMillis: the number is outside the range of dates");
+  }
+  return str(iso_from_millis(to_int(std::floor(*ms))));
 }
 
 Value f_to_millis(Args& a, const CallSite& s) {
