@@ -3,6 +3,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <optional>
@@ -667,6 +669,242 @@ Value f_to_millis(Args& a, const CallSite& s) {
   return num(static_cast<double>(*ms));
 }
 
+// --- more strings and numbers -----------------------------------------------------------------
+
+bool is_ws(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+Value f_trim(Args& a, const CallSite& s) {
+  const std::string* t = str_arg(a, 0, s);
+  if (t == nullptr) return Value();
+  std::string out;
+  bool gap = false;
+  for (char c : *t) {
+    if (is_ws(c)) {
+      gap = true;
+      continue;
+    }
+    if (gap && !out.empty()) out += ' ';
+    gap = false;
+    out += c;
+  }
+  return str(std::move(out));
+}
+
+Value f_pad(Args& a, const CallSite& s) {
+  const std::string* t = str_arg(a, 0, s);
+  auto width = num_arg(a, 1, s);
+  const std::string* fill = str_arg(a, 2, s);
+  if (t == nullptr) return Value();
+  if (!width) bad_arg(s, 1);
+  std::string with = (fill == nullptr || fill->empty()) ? std::string(" ") : *fill;
+  const int64_t want = std::min<int64_t>(std::llabs(to_int(*width)), 1 << 30);
+  const auto have = static_cast<int64_t>(code_point_offsets(*t).size());
+  if (want <= have) return a[0];
+  s.ev.check_size(static_cast<size_t>(want - have) * with.size() + t->size(), s.position);
+  std::vector<size_t> fill_offs = code_point_offsets(with);
+  std::string padding;
+  for (int64_t i = 0; i < want - have; ++i) {
+    size_t k = static_cast<size_t>(i) % fill_offs.size();
+    size_t end = k + 1 < fill_offs.size() ? fill_offs[k + 1] : with.size();
+    padding += with.substr(fill_offs[k], end - fill_offs[k]);
+  }
+  return str(*width < 0 ? padding + *t : *t + padding);
+}
+
+Value f_replace(Args& a, const CallSite& s) {
+  const std::string* t = str_arg(a, 0, s);
+  if (a.size() > 1 && a[1].is_function()) {
+    Evaluator::fail("D1004", s.position, "Regular expressions are not supported yet");
+  }
+  const std::string* pattern = str_arg(a, 1, s);
+  const std::string* replacement = str_arg(a, 2, s);
+  auto limit = num_arg(a, 3, s);
+  if (t == nullptr) return Value();
+  if (pattern == nullptr) bad_arg(s, 1);
+  if (replacement == nullptr) bad_arg(s, 2);
+  if (pattern->empty()) {
+    Evaluator::fail("D3010", s.position,
+                    "Second argument of replace function cannot be an empty string");
+  }
+  if (limit && *limit < 0) {
+    Evaluator::fail("D3011", s.position,
+                    "Fourth argument of replace function must evaluate to a positive number");
+  }
+  const int64_t max = limit ? to_int(*limit) : INT64_MAX;
+  std::string out;
+  size_t from = 0;
+  for (int64_t done = 0; done < max; ++done) {
+    size_t at = t->find(*pattern, from);
+    if (at == std::string::npos) break;
+    out.append(*t, from, at - from);
+    out += *replacement;
+    from = at + pattern->size();
+    s.ev.check_size(out.size(), s.position);
+  }
+  out.append(*t, from, std::string::npos);
+  s.ev.check_size(out.size(), s.position);
+  return str(std::move(out));
+}
+
+Value f_power(Args& a, const CallSite& s) {
+  auto base = num_arg(a, 0, s);
+  auto exp = num_arg(a, 1, s);
+  if (!base) return Value();
+  if (!exp) bad_arg(s, 1);
+  double r = std::pow(*base, *exp);
+  if (!std::isfinite(r)) {
+    Evaluator::fail(
+        "D3061", s.position,
+        "The power function has resulted in a value that cannot be represented as a JSON number");
+  }
+  return num(r);
+}
+
+Value f_sqrt(Args& a, const CallSite& s) {
+  auto d = num_arg(a, 0, s);
+  if (!d) return Value();
+  if (*d < 0)
+    Evaluator::fail("D3060", s.position,
+                    "The sqrt function cannot be applied to a negative number");
+  return num(std::sqrt(*d));
+}
+
+Value f_error(Args& a, const CallSite& s) {
+  const std::string* m = str_arg(a, 0, s);
+  Evaluator::fail("D3137", s.position, m != nullptr ? *m : "$error() function evaluated");
+}
+
+Value f_assert(Args& a, const CallSite& s) {
+  if (!a[0].is_json() || !a[0].json.is_boolean()) bad_arg(s, 0);
+  const std::string* m = str_arg(a, 1, s);
+  if (!a[0].json.get<bool>()) {
+    Evaluator::fail("D3141", s.position, m != nullptr ? *m : "$assert() statement failed");
+  }
+  return Value();
+}
+
+Value f_single(Args& a, const CallSite& s) {
+  if (a[0].undefined()) return Value();
+  std::vector<Value> items = to_items(a[0]);
+  Value whole = array_of(items);
+  std::optional<Value> found;
+  for (size_t i = 0; i < items.size(); ++i) {
+    bool match = a.size() < 2 || truthy(call_with(s, fn_arg(a, 1, s), items[i], i, whole));
+    if (!match) continue;
+    if (found) {
+      Evaluator::fail(
+          "D3138", s.position,
+          "The $single() function expected exactly 1 matching result. Instead it matched more.");
+    }
+    found = items[i];
+  }
+  if (!found)
+    Evaluator::fail(
+        "D3139", s.position,
+        "The $single() function expected exactly 1 matching result. Instead it matched 0.");
+  return *found;
+}
+
+Value f_zip(Args& a, const CallSite& s) {
+  std::vector<std::vector<Value>> lists;
+  size_t n = SIZE_MAX;
+  for (const auto& arg : a) {
+    lists.push_back(to_items(arg));
+    n = std::min(n, lists.back().size());
+  }
+  if (lists.empty()) n = 0;
+  Json out = Json::array();
+  for (size_t i = 0; i < n; ++i) {
+    Json tuple = Json::array();
+    for (const auto& l : lists) tuple.push_back(to_json(l[i]));
+    out.push_back(std::move(tuple));
+  }
+  s.ev.check_size(out.size(), s.position);
+  return Value(std::move(out));
+}
+
+Value f_spread(Args& a, const CallSite&) {
+  if (a[0].undefined()) return Value();
+  std::vector<Value> out;
+  for (const auto& item : to_items(a[0])) {
+    if (item.is_json() && item.json.is_object()) {
+      for (auto it = item.json.begin(); it != item.json.end(); ++it) {
+        out.emplace_back(Json{{it.key(), it.value()}});
+      }
+    } else {
+      out.push_back(item);
+    }
+  }
+  return Value::sequence(std::move(out));
+}
+
+constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+Value f_base64encode(Args& a, const CallSite& s) {
+  const std::string* t = str_arg(a, 0, s);
+  if (t == nullptr) return Value();
+  std::string out;
+  size_t i = 0;
+  for (; i + 2 < t->size(); i += 3) {
+    uint32_t v = (static_cast<uint8_t>((*t)[i]) << 16) | (static_cast<uint8_t>((*t)[i + 1]) << 8) |
+                 static_cast<uint8_t>((*t)[i + 2]);
+    for (int k = 18; k >= 0; k -= 6) out += kBase64[(v >> k) & 63];
+  }
+  if (i < t->size()) {
+    uint32_t v = static_cast<uint8_t>((*t)[i]) << 16;
+    if (i + 1 < t->size()) v |= static_cast<uint8_t>((*t)[i + 1]) << 8;
+    out += kBase64[(v >> 18) & 63];
+    out += kBase64[(v >> 12) & 63];
+    out += i + 1 < t->size() ? kBase64[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  s.ev.check_size(out.size(), s.position);
+  return str(std::move(out));
+}
+
+Value f_base64decode(Args& a, const CallSite& s) {
+  const std::string* t = str_arg(a, 0, s);
+  if (t == nullptr) return Value();
+  std::string out;
+  uint32_t acc = 0;
+  int bits = 0;
+  for (char c : *t) {
+    const char* p = c == '\0' ? nullptr : std::strchr(kBase64, c);
+    if (p == nullptr) continue;  // padding and whitespace
+    acc = (acc << 6) | static_cast<uint32_t>(p - kBase64);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((acc >> bits) & 0xFF);
+    }
+  }
+  return str(std::move(out));
+}
+
+Value f_format_base(Args& a, const CallSite& s) {
+  auto d = num_arg(a, 0, s);
+  auto radix = num_arg(a, 1, s);
+  if (!d) return Value();
+  int64_t r = radix ? to_int(*radix) : 10;
+  if (r < 2 || r > 36) {
+    Evaluator::fail("D3100", s.position,
+                    "The radix of the formatBase function must be between 2 and 36");
+  }
+  int64_t v = to_int(std::round(*d));
+  bool neg = v < 0;
+  uint64_t u = neg ? 0 - static_cast<uint64_t>(v) : static_cast<uint64_t>(v);
+  std::string out;
+  do {
+    out += "0123456789abcdefghijklmnopqrstuvwxyz"[u % static_cast<uint64_t>(r)];
+    u /= static_cast<uint64_t>(r);
+  } while (u != 0);
+  if (neg) out += '-';
+  std::reverse(out.begin(), out.end());
+  return str(std::move(out));
+}
+
 const std::map<std::string, Builtin, std::less<>>& library() {
   static const auto* lib = [] {
     auto* m = new std::map<std::string, Builtin, std::less<>>();
@@ -712,6 +950,19 @@ const std::map<std::string, Builtin, std::less<>>& library() {
     add("millis", f_millis, 0, 0, false);
     add("fromMillis", f_from_millis, 1, 3, true);
     add("toMillis", f_to_millis, 1, 2, true);
+    add("trim", f_trim, 1, 1, true);
+    add("pad", f_pad, 2, 3, true);
+    add("replace", f_replace, 3, 4, true);
+    add("power", f_power, 2, 2, false);
+    add("sqrt", f_sqrt, 1, 1, true);
+    add("error", f_error, 0, 1, false);
+    add("assert", f_assert, 1, 2, false);
+    add("single", f_single, 1, 2, false);
+    add("zip", f_zip, 0, 64, false);
+    add("spread", f_spread, 1, 1, true);
+    add("base64encode", f_base64encode, 1, 1, true);
+    add("base64decode", f_base64decode, 1, 1, true);
+    add("formatBase", f_format_base, 1, 2, false);
     return m;
   }();
   return *lib;

@@ -186,3 +186,46 @@ TEST(JsonataDateFunctions, ClockAndConversions) {
 
 }  // namespace
 }  // namespace stepd::jsonata
+
+namespace stepd::jsonata {
+namespace {
+
+TEST(JsonataMoreFunctions, StringsAndNumbers) {
+  EXPECT_EQ(eval("$trim('   Hello \n World  ')"), Json("Hello World"));
+  EXPECT_EQ(eval("$pad('foo', 5)"), Json("foo  "));
+  EXPECT_EQ(eval("$pad('foo', -5, '#')"), Json("##foo"));
+  EXPECT_EQ(eval("$pad('foo', 8, '-+')"), Json("foo-+-+-"));
+  EXPECT_EQ(eval("$pad('foobar', 3)"), Json("foobar"));
+  EXPECT_EQ(eval("$replace('John Smith and John Jones', 'John', 'Mr')"),
+            Json("Mr Smith and Mr Jones"));
+  EXPECT_EQ(eval("$replace('John Smith and John Jones', 'John', 'Mr', 1)"),
+            Json("Mr Smith and John Jones"));
+  EXPECT_EQ(error_code("$replace('abc', '', 'x')"), "D3010");
+  EXPECT_EQ(error_code("$replace('abc', 'a', 'x', -1)"), "D3011");
+  EXPECT_EQ(eval("$power(2, 8)"), Json(256));
+  EXPECT_EQ(eval("$power(2, -1)"), Json(0.5));
+  EXPECT_EQ(error_code("$power(10, 1000)"), "D3061");
+  EXPECT_EQ(eval("$sqrt(4)"), Json(2));
+  EXPECT_EQ(error_code("$sqrt(-1)"), "D3060");
+  EXPECT_EQ(eval("$formatBase(100, 2)"), Json("1100100"));
+  EXPECT_EQ(eval("$formatBase(-255, 16)"), Json("-ff"));
+  EXPECT_EQ(error_code("$formatBase(1, 1)"), "D3100");
+  EXPECT_EQ(eval("$base64encode('myuser:mypass')"), Json("bXl1c2VyOm15cGFzcw=="));
+  EXPECT_EQ(eval("$base64decode('bXl1c2VyOm15cGFzcw==')"), Json("myuser:mypass"));
+  EXPECT_EQ(eval("$base64decode($base64encode('ab'))"), Json("ab"));
+}
+
+TEST(JsonataMoreFunctions, ArraysObjectsAndErrors) {
+  EXPECT_EQ(eval("$zip([1, 2, 3], [4, 5, 6])"), Json::parse("[[1, 4], [2, 5], [3, 6]]"));
+  EXPECT_EQ(eval("$zip([1, 2, 3], [4, 5])"), Json::parse("[[1, 4], [2, 5]]"));
+  EXPECT_EQ(eval("$spread({'a': 1, 'b': 2})"), Json::parse(R"([{"a": 1}, {"b": 2}])"));
+  EXPECT_EQ(eval("$single([1, 2, 3], function($v) { $v = 2 })"), Json(2));
+  EXPECT_EQ(error_code("$single([1, 2, 3], function($v) { $v > 1 })"), "D3138");
+  EXPECT_EQ(error_code("$single([1, 2, 3], function($v) { $v > 5 })"), "D3139");
+  EXPECT_EQ(error_code("$error('boom')"), "D3137");
+  EXPECT_EQ(error_code("$assert(1 = 2, 'no')"), "D3141");
+  EXPECT_EQ(eval("$assert(1 = 1, 'no')"), Json("<undefined>"));
+}
+
+}  // namespace
+}  // namespace stepd::jsonata
