@@ -14,6 +14,7 @@ namespace stepd::jsonata {
 
 size_t Function::arity() const {
   if (lambda != nullptr) return lambda->params.size();
+  if (host != nullptr) return std::max<size_t>(host->min_args, 1);
   return std::max<size_t>(builtin->min_args, 1);
 }
 
@@ -388,6 +389,11 @@ Value Evaluator::eval_node(const Node& node, const Value& input, Frame* env) {
           charge(*v, node.position);  // the copy below costs what the value weighs
           return *v;
         }
+      }
+      if (auto it = options_.functions.find(node.text); it != options_.functions.end()) {
+        auto f = std::make_shared<Function>();
+        f->host = &it->second;
+        return Value::function(std::move(f));
       }
       if (const Builtin* b = find_builtin(node.text)) {
         auto f = std::make_shared<Function>();
@@ -819,6 +825,18 @@ Value Evaluator::apply(const Value& fn, std::vector<Value> args, const Value& co
       scope->vars[f.lambda->params[i]] = i < args.size() ? std::move(args[i]) : Value();
     }
     return eval(*f.lambda->children[0], *f.context, scope);
+  }
+  if (f.host != nullptr) {
+    if (args.size() < f.host->min_args || args.size() > f.host->max_args) {
+      fail("T0410", position, "Argument count of a function does not match its signature");
+    }
+    std::vector<std::optional<Json>> host_args;
+    for (const auto& arg : args) {
+      charge(arg, position);
+      host_args.push_back(arg.undefined() ? std::nullopt : std::optional<Json>(to_json(arg)));
+    }
+    std::optional<Json> r = f.host->impl(host_args);
+    return r ? Value(std::move(*r)) : Value();
   }
   const Builtin& b = *f.builtin;
   const bool context_arg = b.context_first && args.size() < b.min_args;

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/common/json.h"
 
@@ -39,6 +40,15 @@ struct Limits {
   size_t max_result_size = 1 << 20;  // items in one sequence/array, or bytes in one string
 };
 
+// A function the host adds to the library (the engine's $partition, $uuid ...). Arguments and
+// result are JSON; nullopt is undefined. Throw Error to fail; T0410 is raised for you when the
+// argument count is outside [min_args, max_args].
+struct HostFunction {
+  size_t min_args = 0;
+  size_t max_args = 0;
+  std::function<std::optional<Json>(const std::vector<std::optional<Json>>& args)> impl;
+};
+
 struct Options {
   Limits limits;
   // Milliseconds since the Unix epoch for $now() and $millis(); read once per evaluation.
@@ -46,6 +56,8 @@ struct Options {
   std::function<int64_t()> now_ms;
   // Variables visible to the expression, by name without the `$`.
   std::map<std::string, Json> bindings;
+  // Extra functions by name without the `$`; they shadow library functions of the same name.
+  std::map<std::string, HostFunction> functions;
 };
 
 class Expression {

@@ -15,12 +15,14 @@ namespace stepd::jsonata {
 struct Node;
 struct Frame;
 struct Builtin;
+struct HostFunction;
 class Value;
 
 struct Function {
-  const Builtin* builtin = nullptr;  // either a library function ...
-  const Node* lambda = nullptr;      // ... or a lambda: its node, closure and defining context
-  Frame* closure = nullptr;          // owned by the evaluation's frame arena
+  const Builtin* builtin = nullptr;    // either a library function ...
+  const HostFunction* host = nullptr;  // ... or one the host added ...
+  const Node* lambda = nullptr;        // ... or a lambda: its node, closure and defining context
+  Frame* closure = nullptr;            // owned by the evaluation's frame arena
   std::shared_ptr<const Value> context;
   size_t arity() const;
 };

@@ -238,6 +238,23 @@ TEST(JsonataFunctions, LambdasAndApplication) {
   EXPECT_EQ(eval_error("1 ~> 2").code, "T2006");
 }
 
+TEST(JsonataFunctions, HostFunctions) {
+  Options o;
+  o.functions["twice"] = HostFunction{1, 1, [](const std::vector<std::optional<Json>>& args) {
+                                        if (!args[0]) return std::optional<Json>();
+                                        return std::optional<Json>(args[0]->get<double>() * 2);
+                                      }};
+  o.functions["fail"] =
+      HostFunction{0, 0, [](const std::vector<std::optional<Json>>&) -> std::optional<Json> {
+                     throw Error("States.Custom", 0, "host failed");
+                   }};
+  EXPECT_EQ(eval("$twice(21)", nullptr, o), Json(42));
+  EXPECT_EQ(eval("$twice(nothing)", nullptr, o), Json("<undefined>"));
+  EXPECT_EQ(eval("$map([1, 2], $twice)", nullptr, o), Json::parse("[2, 4]"));
+  EXPECT_EQ(eval_error("$twice(1, 2)", nullptr, o).code, "T0410");
+  EXPECT_EQ(eval_error("$fail()", nullptr, o).code, "States.Custom");
+}
+
 TEST(JsonataBounds, DepthStepsAndSize) {
   Error e = eval_error("($f := function($n) { $f($n + 1) }; $f(0))");
   EXPECT_EQ(e.code, "U1001");
