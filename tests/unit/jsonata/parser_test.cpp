@@ -109,6 +109,12 @@ TEST(JsonataParser, DeepNestingIsRefused) {
   EXPECT_EQ(parse_error(chain).code, "U1001");
 }
 
+TEST(JsonataParser, LambdaSignaturesAreReadNotEnforced) {
+  EXPECT_EQ(*evaluate("function($x, $y)<nn:n>{ $x + $y }(1, 2)", nullptr), Json(3));
+  EXPECT_EQ(*evaluate("function($a)<a<n>:n>{ $sum($a) }([1, 2])", nullptr), Json(3));
+  EXPECT_EQ(parse_error("function($x)<n:n { $x }").code, "S0401");
+}
+
 TEST(JsonataParser, LiteralsAsPathSteps) {
   EXPECT_EQ(*evaluate(R"js(a."b c")js", Json::parse(R"({"a": {"b c": 1}})")), Json(1));
   EXPECT_EQ(parse_error("a.1").code, "S0213");
