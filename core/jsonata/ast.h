@@ -14,27 +14,28 @@ enum class NodeKind {
   String,  // text
   Bool,    // flag
   Null,
-  Regex,       // text = pattern, flags = flags (parsed, not evaluated yet)
-  Name,        // text = field name
-  Variable,    // text = name without `$`; "" is the context `$`, "$" is the root `$$`
-  Wildcard,    // *
-  Descendant,  // **
-  Parent,      // % (parsed, not evaluated yet)
-  Path,        // children = steps; flag = keep singleton arrays (`[]`)
-  Filter,      // children = {subject, predicate}
-  Binary,      // text = operator; children = {lhs, rhs}
-  Negate,      // children = {operand}
-  Array,       // children = elements
-  Object,      // pairs; an object constructor with no subject groups the context
-  GroupBy,     // children = {subject}; pairs
-  Sort,        // children = {subject, term...}; descending[i] per term
-  Block,       // children = expressions separated by `;`
-  Condition,   // children = {condition, then[, else]}
-  Assign,      // text = variable name; children = {value}
-  Call,        // children = {callee, args...}
-  Lambda,      // params; children = {body}
-  Apply,       // children = {lhs, rhs} of `~>`
-  Range,       // children = {from, to} of `..`
+  Regex,        // text = pattern, flags = flags (parsed, not evaluated yet)
+  Name,         // text = field name
+  Variable,     // text = name without `$`; "" is the context `$`, "$" is the root `$$`
+  Wildcard,     // *
+  Descendant,   // **
+  Parent,       // % (parsed, not evaluated yet)
+  Path,         // children = steps; flag = keep singleton arrays (`[]`)
+  Filter,       // children = {subject, predicate}
+  Binary,       // text = operator; children = {lhs, rhs}
+  Negate,       // children = {operand}
+  Array,        // children = elements
+  Object,       // pairs; an object constructor with no subject groups the context
+  GroupBy,      // children = {subject}; pairs
+  Sort,         // children = {subject, term...}; descending[i] per term
+  Block,        // children = expressions separated by `;`
+  Condition,    // children = {condition, then[, else]}
+  Assign,       // text = variable name; children = {value}
+  Call,         // children = {callee, args...}
+  Lambda,       // params; children = {body}
+  Apply,        // children = {lhs, rhs} of `~>`
+  Range,        // children = {from, to} of `..`
+  Placeholder,  // `?` as an argument: a partial application
 };
 
 struct Node {

@@ -13,6 +13,8 @@ namespace stepd::jsonata {
 // --- value helpers -----------------------------------------------------------------------------
 
 size_t Function::arity() const {
+  if (then != nullptr) return target->fn->arity();
+  if (target != nullptr) return static_cast<size_t>(std::count(hole.begin(), hole.end(), true));
   if (lambda != nullptr) return lambda->params.size();
   if (host != nullptr) return std::max<size_t>(host->min_args, 1);
   return std::max<size_t>(builtin->min_args, 1);
@@ -467,16 +469,29 @@ Value Evaluator::eval_node(const Node& node, const Value& input, Frame* env) {
     case NodeKind::Apply: {
       Value lhs = eval(*node.children[0], input, env);
       const Node& rhs = *node.children[1];
-      if (rhs.kind == NodeKind::Call) return eval_call(rhs, input, env, &lhs);
+      // `x ~> $f(a)` calls $f(x, a); a partial application `$f(?, a)` is a function value
+      const bool partial =
+          rhs.kind == NodeKind::Call &&
+          std::any_of(rhs.children.begin() + 1, rhs.children.end(),
+                      [](const NodePtr& c) { return c->kind == NodeKind::Placeholder; });
+      if (rhs.kind == NodeKind::Call && !partial) return eval_call(rhs, input, env, &lhs);
       Value fn = eval(rhs, input, env);
       if (!fn.is_function()) {
         fail("T2006", node.position,
              "The right side of the function application operator ~> must be a function");
       }
+      if (lhs.is_function()) {  // $f ~> $g is the function x => $g($f(x))
+        auto composed = std::make_shared<Function>();
+        composed->target = std::make_shared<const Value>(std::move(lhs));
+        composed->then = std::make_shared<const Value>(std::move(fn));
+        return Value::function(std::move(composed));
+      }
       return apply(fn, {lhs}, input, node.position);
     }
     case NodeKind::Range:
       return eval_range(node, input, env);
+    case NodeKind::Placeholder:
+      fail("S0201", node.position, "'?' stands for an argument only in a function call");
   }
   return Value();
 }
@@ -800,9 +815,23 @@ Value Evaluator::eval_call(const Node& node, const Value& input, Frame* env, con
     fail("T1006", node.position, "Attempted to invoke a non-function");
   }
   std::vector<Value> args;
-  if (first != nullptr) args.push_back(*first);
-  for (size_t i = 1; i < node.children.size(); ++i)
-    args.push_back(eval(*node.children[i], input, env));
+  std::vector<bool> hole;
+  if (first != nullptr) {
+    args.push_back(*first);
+    hole.push_back(false);
+  }
+  for (size_t i = 1; i < node.children.size(); ++i) {
+    const bool placeholder = node.children[i]->kind == NodeKind::Placeholder;
+    args.push_back(placeholder ? Value() : eval(*node.children[i], input, env));
+    hole.push_back(placeholder);
+  }
+  if (std::find(hole.begin(), hole.end(), true) != hole.end()) {
+    auto partial = std::make_shared<Function>();
+    partial->target = std::make_shared<const Value>(std::move(fn));
+    partial->bound = std::move(args);
+    partial->hole = std::move(hole);
+    return Value::function(std::move(partial));
+  }
   return apply(fn, std::move(args), input, node.position);
 }
 
@@ -819,6 +848,18 @@ Value Evaluator::apply(const Value& fn, std::vector<Value> args, const Value& co
   } leave{depth_};
   if (!fn.is_function()) fail("T1006", position, "Attempted to invoke a non-function");
   const Function& f = *fn.fn;
+  if (f.then != nullptr) {
+    Value r = apply(*f.target, std::move(args), context, position);
+    return apply(*f.then, {std::move(r)}, context, position);
+  }
+  if (f.target != nullptr) {  // fill the holes of a partial application in order
+    std::vector<Value> full = f.bound;
+    size_t next = 0;
+    for (size_t i = 0; i < full.size(); ++i) {
+      if (f.hole[i] && next < args.size()) full[i] = std::move(args[next++]);
+    }
+    return apply(*f.target, std::move(full), context, position);
+  }
   if (f.lambda != nullptr) {
     Frame* scope = new_frame(f.closure);
     for (size_t i = 0; i < f.lambda->params.size(); ++i) {

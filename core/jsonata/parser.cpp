@@ -600,8 +600,12 @@ class Parser {
       n->children.push_back(std::move(left));
       if (!at_op(")")) {
         for (;;) {
-          if (at_op("?")) fail("S0201", cur_, "Partial function application is not supported yet");
-          n->children.push_back(expression(0));
+          if (at_op("?")) {
+            n->children.push_back(make(NodeKind::Placeholder, cur_));
+            advance();
+          } else {
+            n->children.push_back(expression(0));
+          }
           if (!at_op(",")) break;
           advance();
         }

@@ -15,17 +15,9 @@ namespace stepd::jsonata {
 struct Node;
 struct Frame;
 struct Builtin;
+struct Function;
 struct HostFunction;
 class Value;
-
-struct Function {
-  const Builtin* builtin = nullptr;    // either a library function ...
-  const HostFunction* host = nullptr;  // ... or one the host added ...
-  const Node* lambda = nullptr;        // ... or a lambda: its node, closure and defining context
-  Frame* closure = nullptr;            // owned by the evaluation's frame arena
-  std::shared_ptr<const Value> context;
-  size_t arity() const;
-};
 
 class Value {
  public:
@@ -61,6 +53,21 @@ class Value {
   std::shared_ptr<const Function> fn;  // Kind::Function
   bool keep_singleton = false;         // a sequence from a path with `[]`
   bool cons = false;  // a JSON array built by `[...]`: path steps do not flatten it
+};
+
+struct Function {
+  const Builtin* builtin = nullptr;    // either a library function ...
+  const HostFunction* host = nullptr;  // ... or one the host added ...
+  const Node* lambda = nullptr;        // ... or a lambda: its node, closure and defining context
+  Frame* closure = nullptr;            // owned by the evaluation's frame arena
+  std::shared_ptr<const Value> context;
+  // A partial application `$f(?, 2)`: `target` with `bound` arguments, holes where `hole`.
+  // A composition `$f ~> $g`: `target` then `then`.
+  std::shared_ptr<const Value> target;
+  std::vector<Value> bound;
+  std::vector<bool> hole;
+  std::shared_ptr<const Value> then;
+  size_t arity() const;
 };
 
 }  // namespace stepd::jsonata

@@ -238,6 +238,15 @@ TEST(JsonataFunctions, LambdasAndApplication) {
   EXPECT_EQ(eval_error("1 ~> 2").code, "T2006");
 }
 
+TEST(JsonataFunctions, PartialApplicationAndComposition) {
+  EXPECT_EQ(eval("($first5 := $substring(?, 0, 5); $first5('Hello World'))"), Json("Hello"));
+  EXPECT_EQ(eval("($add := function($a, $b) { $a + $b }; $inc := $add(1, ?); $map([1, 2], $inc))"),
+            Json::parse("[2, 3]"));
+  EXPECT_EQ(eval("($f := $uppercase ~> $substring(?, 0, 2); $f('hello'))"), Json("HE"));
+  EXPECT_EQ(eval("($twice := function($x) { $x * 2 }; ($twice ~> $twice)(5))"), Json(20));
+  EXPECT_EQ(eval("$type($sum(?))"), Json("function"));
+}
+
 TEST(JsonataFunctions, HostFunctions) {
   Options o;
   o.functions["twice"] = HostFunction{1, 1, [](const std::vector<std::optional<Json>>& args) {
