@@ -125,7 +125,8 @@ int64_t to_int(double d) {
 }
 
 Json make_number(double d) {
-  if (d == std::floor(d) && std::fabs(d) < 9007199254740992.0) {
+  // every integral double below 2^63 converts to int64 exactly
+  if (d == std::floor(d) && std::fabs(d) < 9.2e18) {
     return Json(static_cast<int64_t>(d));
   }
   return Json(d);

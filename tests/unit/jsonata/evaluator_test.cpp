@@ -124,6 +124,7 @@ TEST(JsonataOperators, Arithmetic) {
   EXPECT_EQ(eval("-(2 + 3)"), Json(-5));
   EXPECT_EQ(eval("1 - 2 - 3"), Json(-4));  // left-associative
   EXPECT_EQ(eval("nothing + 1"), Json("<undefined>"));
+  EXPECT_EQ(eval("1e16 + 1").dump(), "10000000000000000");  // integral results print as integers
   EXPECT_EQ(eval("$sum(Account.Order.Product.(Price * Quantity))", account()), Json(336.36));
 }
 
