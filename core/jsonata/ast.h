@@ -36,6 +36,8 @@ enum class NodeKind {
   Apply,        // children = {lhs, rhs} of `~>`
   Range,        // children = {from, to} of `..`
   Placeholder,  // `?` as an argument: a partial application
+  Focus,        // `step@$v`: text = variable; children = {step}
+  Index,        // `step#$i`: text = variable; children = {step}
 };
 
 struct Node {

@@ -491,13 +491,123 @@ Value Evaluator::eval_node(const Node& node, const Value& input, Frame* env) {
     }
     case NodeKind::Range:
       return eval_range(node, input, env);
+    case NodeKind::Focus:
+    case NodeKind::Index:
+      return eval_tuple_path({&node}, false, input, env);
     case NodeKind::Placeholder:
       fail("S0201", node.position, "'?' stands for an argument only in a function call");
   }
   return Value();
 }
 
+namespace {
+
+// True when a step binds variables with `@` or `#` (possibly under predicates).
+bool binds(const Node& step) {
+  if (step.kind == NodeKind::Focus || step.kind == NodeKind::Index) return true;
+  return step.kind == NodeKind::Filter && binds(*step.children[0]);
+}
+
+}  // namespace
+
+// A path with `@`/`#` bindings runs as a stream of tuples: each item travels with a frame that
+// holds the variables bound by earlier steps. `@$v` binds the step's item to $v and keeps the
+// previous context; `#$i` binds the item's position in the step's result for its context.
+// Predicates written after a binding filter the step's whole tuple list, as in jsonata-js.
+Value Evaluator::eval_tuple_path(const std::vector<const Node*>& steps, bool keep,
+                                 const Value& input, Frame* env) {
+  struct Tuple {
+    Value value;
+    Frame* frame;
+  };
+  std::vector<Tuple> seq;
+  if (steps[0]->kind != NodeKind::Variable && input.is_array()) {
+    for (auto& item : to_items(input)) seq.push_back({std::move(item), env});
+  } else {
+    seq.push_back({input, env});
+  }
+  for (const Node* step : steps) {
+    // peel the step: base expression, focus/index variables, then predicates and late indexes
+    std::vector<const Node*> stages;  // Filter or Index nodes, outermost last
+    const Node* base = step;
+    std::string focus, index;
+    while (binds(*base)) {
+      if (base->kind == NodeKind::Filter) {
+        stages.insert(stages.begin(), base);
+      } else if (base->kind == NodeKind::Focus) {
+        focus = base->text;
+      } else if (stages.empty() && index.empty()) {
+        index = base->text;
+      } else {
+        stages.insert(stages.begin(), base);
+      }
+      base = base->children[0].get();
+    }
+    std::vector<Tuple> out;
+    for (const Tuple& t : seq) {
+      Value r = eval(*base, t.value, t.frame);
+      std::vector<Value> items;
+      // a constructed array stays whole, except as the first step, where its members are the
+      // stream
+      if (r.is_json() && r.json.is_array() && r.cons && step != steps[0]) {
+        items.push_back(std::move(r));
+      } else {
+        items = to_items(r);
+      }
+      for (size_t i = 0; i < items.size(); ++i) {
+        Frame* frame = new_frame(t.frame);
+        if (!index.empty()) frame->vars[index] = Value(Json(static_cast<int64_t>(i)));
+        if (!focus.empty()) {
+          frame->vars[focus] = std::move(items[i]);
+          out.push_back({t.value, frame});
+        } else {
+          out.push_back({std::move(items[i]), frame});
+        }
+      }
+      check_size(out.size(), step->position);
+    }
+    for (const Node* stage : stages) {
+      if (stage->kind == NodeKind::Index) {
+        for (size_t i = 0; i < out.size(); ++i) {
+          Frame* frame = new_frame(out[i].frame);
+          frame->vars[stage->text] = Value(Json(static_cast<int64_t>(i)));
+          out[i].frame = frame;
+        }
+        continue;
+      }
+      const Node& pred = *stage->children[1];
+      const auto n = static_cast<int64_t>(out.size());
+      std::vector<Tuple> kept;
+      for (int64_t i = 0; i < n; ++i) {
+        Tuple& t = out[static_cast<size_t>(i)];
+        Value r = eval(pred, t.value, t.frame);
+        bool keep_it = false;
+        if (r.is_number()) {
+          int64_t k = to_int(std::floor(r.json.get<double>()));
+          if (k < 0 && k > INT64_MIN + n) k += n;
+          keep_it = k == i;
+        } else {
+          keep_it = truthy(r);
+        }
+        if (keep_it) kept.push_back(std::move(t));
+      }
+      out = std::move(kept);
+    }
+    seq = std::move(out);
+    if (seq.empty()) break;
+  }
+  std::vector<Value> values;
+  for (auto& t : seq) values.push_back(std::move(t.value));
+  return Value::sequence(std::move(values), keep);
+}
+
 Value Evaluator::eval_path(const Node& node, const Value& input, Frame* env) {
+  if (std::any_of(node.children.begin(), node.children.end(),
+                  [](const NodePtr& s) { return binds(*s); })) {
+    std::vector<const Node*> steps;
+    for (const auto& s : node.children) steps.push_back(s.get());
+    return eval_tuple_path(steps, node.flag, input, env);
+  }
   std::vector<Value> seq;
   const Node& first = *node.children[0];
   if (first.kind == NodeKind::Variable || !input.is_array()) {
@@ -551,6 +661,7 @@ Value Evaluator::eval_path(const Node& node, const Value& input, Frame* env) {
 }
 
 Value Evaluator::eval_filter(const Node& node, const Value& input, Frame* env) {
+  if (binds(node)) return eval_tuple_path({&node}, false, input, env);
   Value subject = eval(*node.children[0], input, env);
   std::vector<Value> items = to_items(subject);
   const Node& pred = *node.children[1];

@@ -72,6 +72,8 @@ class Evaluator {
   Value eval_sort(const Node& node, const Value& input, Frame* env);
   Value eval_call(const Node& node, const Value& input, Frame* env, const Value* first);
   Value eval_range(const Node& node, const Value& input, Frame* env);
+  Value eval_tuple_path(const std::vector<const Node*>& steps, bool keep, const Value& input,
+                        Frame* env);
   Frame* new_frame(Frame* parent);
 
   const Options& options_;

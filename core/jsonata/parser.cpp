@@ -663,7 +663,14 @@ class Parser {
       return n;
     }
     if (v == "@" || v == "#") {
-      fail("S0201", t, "The \"" + v + "\" binding operator is not supported yet");
+      if (cur_.type != TokenType::Variable) {
+        fail("S0214", cur_, "The right side of " + v + " must be a variable name (start with $)");
+      }
+      auto n = make(v == "@" ? NodeKind::Focus : NodeKind::Index, t);
+      n->text = cur_.value;
+      n->children.push_back(std::move(left));
+      advance();
+      return n;
     }
     auto n = make(NodeKind::Binary, t);
     n->text = v;

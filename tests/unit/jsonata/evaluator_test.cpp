@@ -223,6 +223,31 @@ TEST(JsonataConstructors, OrderBy) {
   EXPECT_EQ(eval_error("Phone^(true)", person()).code, "T2008");
 }
 
+TEST(JsonataPaths, IndexAndFocusBindings) {
+  EXPECT_EQ(eval("Phone#$i[type = 'office'].{'n': number, 'i': $i}", person()),
+            Json::parse(R"([{"n": "01962 001234", "i": 1}, {"n": "01962 001235", "i": 2}])"));
+  EXPECT_EQ(eval("Account.Order#$o.Product.($o & ':' & SKU)", account()),
+            Json::parse(R"(["0:0406654608", "0:0406634348", "1:040657863", "1:0406654603"])"));
+  EXPECT_EQ(eval("Phone[type = 'office']#$i.$i", person()), Json::parse("[0, 1]"));
+  EXPECT_EQ(eval("[10, 20, 30]#$i[$i > 0]"), Json::parse("[20, 30]"));
+  Json library = Json::parse(R"({
+    "books": [{"isbn": "1", "title": "A"}, {"isbn": "2", "title": "B"}],
+    "loans": [{"isbn": "2", "who": "x"}, {"isbn": "1", "who": "y"}, {"isbn": "2", "who": "z"}]})");
+  EXPECT_EQ(
+      eval("loans@$l.books@$b[$l.isbn = $b.isbn].{'who': $l.who, 'title': $b.title}", library),
+      Json::parse(R"([{"who": "x", "title": "B"}, {"who": "y", "title": "A"},
+                            {"who": "z", "title": "B"}])"));
+}
+
+TEST(JsonataPaths, BindingErrors) {
+  try {
+    Expression::parse("a@b");
+    ADD_FAILURE() << "parsed";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code, "S0214");
+  }
+}
+
 TEST(JsonataFunctions, LambdasAndApplication) {
   EXPECT_EQ(eval("function($x) { $x * 2 }(21)"), Json(42));
   EXPECT_EQ(eval("($double := function($x) { $x * 2 }; $double(4))"), Json(8));

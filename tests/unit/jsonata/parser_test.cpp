@@ -51,7 +51,9 @@ TEST(JsonataParser, AcceptsTheGrammar) {
                            "/ab+c/i",
                            "a.b[0][1]",
                            "a.$string()",
-                           "x ~> $uppercase"}) {
+                           "x ~> $uppercase",
+                           "a@$x.b",
+                           "a#$i[$i > 1]"}) {
     EXPECT_NO_THROW(Expression::parse(text)) << text;
   }
 }
