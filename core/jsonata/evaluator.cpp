@@ -543,6 +543,7 @@ Value Evaluator::eval_tuple_path(const std::vector<const Node*>& steps, bool kee
       }
       base = base->children[0].get();
     }
+    if (base->kind == NodeKind::Path && base->flag) keep = true;  // `a[]#$i`
     std::vector<Tuple> out;
     for (const Tuple& t : seq) {
       Value r = eval(*base, t.value, t.frame);

@@ -230,6 +230,8 @@ TEST(JsonataPaths, IndexAndFocusBindings) {
             Json::parse(R"(["0:0406654608", "0:0406634348", "1:040657863", "1:0406654603"])"));
   EXPECT_EQ(eval("Phone[type = 'office']#$i.$i", person()), Json::parse("[0, 1]"));
   EXPECT_EQ(eval("[10, 20, 30]#$i[$i > 0]"), Json::parse("[20, 30]"));
+  EXPECT_EQ(eval("a[]#$i", Json::parse(R"({"a": [5]})")), Json::parse("[5]"));
+  EXPECT_EQ(eval("a@$x.$x", Json::parse(R"({"a": [5, 6]})")), Json::parse("[5, 6]"));
   Json library = Json::parse(R"({
     "books": [{"isbn": "1", "title": "A"}, {"isbn": "2", "title": "B"}],
     "loans": [{"isbn": "2", "who": "x"}, {"isbn": "1", "who": "y"}, {"isbn": "2", "who": "z"}]})");
