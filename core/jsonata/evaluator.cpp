@@ -290,6 +290,12 @@ void Evaluator::charge(const Value& v, size_t position) {
   }
 }
 
+double Evaluator::random() {
+  if (options_.random) return options_.random();
+  if (!rng_) rng_.emplace(std::random_device{}());
+  return std::uniform_real_distribution<double>(0.0, 1.0)(*rng_);
+}
+
 Frame* Evaluator::new_frame(Frame* parent) {
   frames_.emplace_back();
   frames_.back().parent = parent;

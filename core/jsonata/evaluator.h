@@ -3,6 +3,8 @@
 // Internal to core/jsonata.
 #include <cstdint>
 #include <deque>
+#include <optional>
+#include <random>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -61,6 +63,7 @@ class Evaluator {
   // Counts the cost of copying `v` as steps.
   void charge(const Value& v, size_t position);
   int64_t now_ms() const { return now_ms_; }
+  double random();
 
  private:
   Value eval_node(const Node& node, const Value& input, Frame* env);
@@ -79,6 +82,7 @@ class Evaluator {
   const Options& options_;
   Value root_;
   int64_t now_ms_;
+  std::optional<std::mt19937_64> rng_;
   size_t depth_ = 0;
   uint64_t steps_ = 0;
   std::deque<Frame> frames_;

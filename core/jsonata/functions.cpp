@@ -1,5 +1,6 @@
 // The standard function library (a first slice of JSONata 2.0's; see README.md for the list).
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -905,6 +906,109 @@ Value f_format_base(Args& a, const CallSite& s) {
   return str(std::move(out));
 }
 
+Value f_clone(Args& a, const CallSite&) {
+  return a[0].undefined() ? Value() : Value(to_json(a[0]));
+}
+
+Value f_random(Args&, const CallSite& s) {
+  return num(s.ev.random());
+}
+
+Value f_shuffle(Args& a, const CallSite& s) {
+  if (a[0].undefined()) return Value();
+  std::vector<Value> items = to_items(a[0]);
+  for (size_t i = items.size(); i > 1; --i) {  // Fisher-Yates
+    auto j = static_cast<size_t>(s.ev.random() * static_cast<double>(i));
+    std::swap(items[i - 1], items[std::min(j, i - 1)]);
+  }
+  return array_of(std::move(items));
+}
+
+// Percent-encoding as JavaScript's encodeURIComponent / encodeURI do: UTF-8 bytes of every
+// character outside the unreserved set (and, for whole URLs, the reserved one) become %XX.
+Value encode_url(Args& a, const CallSite& s, bool component) {
+  const std::string* t = str_arg(a, 0, s);
+  if (t == nullptr) return Value();
+  const std::string_view keep = component ? "-_.!~*'()" : "-_.!~*'();/?:@&=+$,#";
+  std::string out;
+  for (size_t i = 0; i < t->size(); ++i) {
+    unsigned char c = static_cast<unsigned char>((*t)[i]);
+    // a lone surrogate cannot be encoded (JavaScript throws URIError)
+    if (c == 0xED && i + 1 < t->size() &&
+        (static_cast<unsigned char>((*t)[i + 1]) & 0xE0) == 0xA0) {
+      Evaluator::fail("D3140", s.position, "Malformed URL passed to $" + s.name);
+    }
+    if (std::isalnum(c) || keep.find(static_cast<char>(c)) != std::string_view::npos) {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  s.ev.check_size(out.size(), s.position);
+  return str(std::move(out));
+}
+Value f_encode_url_component(Args& a, const CallSite& s) {
+  return encode_url(a, s, true);
+}
+Value f_encode_url(Args& a, const CallSite& s) {
+  return encode_url(a, s, false);
+}
+
+// Decoded bytes must form UTF-8 (JavaScript throws URIError otherwise), or the result could
+// not be written out as JSON.
+bool valid_utf8(const std::string& t) {
+  for (size_t i = 0; i < t.size();) {
+    auto c = static_cast<unsigned char>(t[i]);
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xE  ? 3
+                 : (c >> 3) == 0x1E ? 4
+                                    : 0;
+    if (len == 0 || i + len > t.size()) return false;
+    for (size_t k = 1; k < len; ++k) {
+      if ((static_cast<unsigned char>(t[i + k]) & 0xC0) != 0x80) return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+Value decode_url(Args& a, const CallSite& s, bool component) {
+  const std::string* t = str_arg(a, 0, s);
+  if (t == nullptr) return Value();
+  // decodeURI leaves escapes of reserved characters as they are
+  const std::string_view reserved = ";/?:@&=+$,#";
+  std::string out;
+  for (size_t i = 0; i < t->size(); ++i) {
+    if ((*t)[i] != '%') {
+      out += (*t)[i];
+      continue;
+    }
+    unsigned v = 0;
+    if (i + 2 >= t->size() || std::sscanf(t->c_str() + i + 1, "%2x", &v) != 1 ||
+        !std::isxdigit(static_cast<unsigned char>((*t)[i + 1])) ||
+        !std::isxdigit(static_cast<unsigned char>((*t)[i + 2]))) {
+      Evaluator::fail("D3140", s.position, "Malformed URL passed to $" + s.name);
+    }
+    if (!component && reserved.find(static_cast<char>(v)) != std::string_view::npos) {
+      out.append(*t, i, 3);
+    } else {
+      out += static_cast<char>(v);
+    }
+    i += 2;
+  }
+  if (!valid_utf8(out)) Evaluator::fail("D3140", s.position, "Malformed URL passed to $" + s.name);
+  return str(std::move(out));
+}
+Value f_decode_url_component(Args& a, const CallSite& s) {
+  return decode_url(a, s, true);
+}
+Value f_decode_url(Args& a, const CallSite& s) {
+  return decode_url(a, s, false);
+}
+
 const std::map<std::string, Builtin, std::less<>>& library() {
   static const auto* lib = [] {
     auto* m = new std::map<std::string, Builtin, std::less<>>();
@@ -963,6 +1067,13 @@ const std::map<std::string, Builtin, std::less<>>& library() {
     add("base64encode", f_base64encode, 1, 1, true);
     add("base64decode", f_base64decode, 1, 1, true);
     add("formatBase", f_format_base, 1, 2, false);
+    add("clone", f_clone, 1, 1, false);
+    add("random", f_random, 0, 0, false);
+    add("shuffle", f_shuffle, 1, 1, false);
+    add("encodeUrlComponent", f_encode_url_component, 1, 1, true);
+    add("encodeUrl", f_encode_url, 1, 1, true);
+    add("decodeUrlComponent", f_decode_url_component, 1, 1, true);
+    add("decodeUrl", f_decode_url, 1, 1, true);
     return m;
   }();
   return *lib;

@@ -54,6 +54,9 @@ struct Options {
   // Milliseconds since the Unix epoch for $now() and $millis(); read once per evaluation.
   // Empty means the system clock.
   std::function<int64_t()> now_ms;
+  // A number in [0, 1) for $random() and $shuffle(). Empty means a per-evaluation generator
+  // seeded from std::random_device.
+  std::function<double()> random;
   // Variables visible to the expression, by name without the `$`.
   std::map<std::string, Json> bindings;
   // Extra functions by name without the `$`; they shadow library functions of the same name.

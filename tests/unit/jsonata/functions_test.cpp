@@ -229,3 +229,29 @@ TEST(JsonataMoreFunctions, ArraysObjectsAndErrors) {
 
 }  // namespace
 }  // namespace stepd::jsonata
+
+namespace stepd::jsonata {
+namespace {
+
+TEST(JsonataMoreFunctions, CloneRandomShuffleUrls) {
+  EXPECT_EQ(eval("$clone({'a': [1]})"), Json::parse(R"({"a": [1]})"));
+  Options o;
+  o.random = [] { return 0.25; };
+  EXPECT_EQ(eval("$random()", nullptr, o), Json(0.25));
+  Json r = eval("$random()");
+  EXPECT_TRUE(r.is_number() && r.get<double>() >= 0 && r.get<double>() < 1);
+  Json shuffled = eval("$sort($shuffle([3, 1, 2, 5, 4]))");
+  EXPECT_EQ(shuffled, Json::parse("[1, 2, 3, 4, 5]"));
+  EXPECT_EQ(eval("$encodeUrlComponent('?x=test')"), Json("%3Fx%3Dtest"));
+  EXPECT_EQ(eval("$encodeUrl('https://mozilla.org/?x=\u0448\u0435\u043b\u043b\u044b')"),
+            Json("https://mozilla.org/?x=%D1%88%D0%B5%D0%BB%D0%BB%D1%8B"));
+  EXPECT_EQ(eval("$decodeUrlComponent('%3Fx%3Dtest')"), Json("?x=test"));
+  EXPECT_EQ(eval("$decodeUrl('https://mozilla.org/?x=%D1%88%D0%B5%D0%BB%D0%BB%D1%8B')"),
+            Json("https://mozilla.org/?x=\u0448\u0435\u043b\u043b\u044b"));
+  EXPECT_EQ(eval("$decodeUrl('%3F')"), Json("%3F"));  // reserved characters stay escaped
+  EXPECT_EQ(error_code("$decodeUrlComponent('%E')"), "D3140");
+  EXPECT_EQ(error_code("$decodeUrlComponent('%FF')"), "D3140");
+}
+
+}  // namespace
+}  // namespace stepd::jsonata
