@@ -250,6 +250,8 @@ class Parser {
               i += 6;
             }
           }
+          // a lone surrogate has no UTF-8 form: it becomes U+FFFD, so output stays valid JSON
+          if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
           append_utf8(t.value, cp);
           break;
         }

@@ -99,6 +99,7 @@ TEST(JsonataParser, StringEscapes) {
   EXPECT_EQ(*evaluate(R"js("\u00e9")js", nullptr), Json("\xC3\xA9"));
   EXPECT_EQ(*evaluate(R"js("\ud83d\ude00")js", nullptr), Json("\xF0\x9F\x98\x80"));
   EXPECT_EQ(*evaluate(R"js('it\'s')js", nullptr), Json("it's"));
+  EXPECT_EQ(*evaluate(R"js("\ud800x")js", nullptr), Json("\xEF\xBF\xBDx"));  // lone surrogate
 }
 
 TEST(JsonataParser, DeepNestingIsRefused) {
