@@ -608,6 +608,34 @@ Value Evaluator::eval_tuple_path(const std::vector<const Node*>& steps, bool kee
   return Value::sequence(std::move(values), keep);
 }
 
+// `$v.a.b.c` through objects only, the commonest path in Step Functions (`$states.input.x`),
+// walked by pointer so that only the result is copied. nullptr when the path is anything else
+// (the general evaluation then gives the same answer, only slower).
+std::optional<Value> Evaluator::eval_plain_path(const Node& node, Frame* env) {
+  const Node& first = *node.children[0];
+  if (node.flag || first.kind != NodeKind::Variable || first.text.empty() || first.text == "$" ||
+      env == nullptr) {
+    return std::nullopt;
+  }
+  for (size_t i = 1; i < node.children.size(); ++i) {
+    if (node.children[i]->kind != NodeKind::Name) return std::nullopt;
+  }
+  const Value* var = env->find(first.text);
+  if (var == nullptr || !var->is_json()) return std::nullopt;
+  const Json* at = &var->json;
+  for (size_t i = 1; i < node.children.size(); ++i) {
+    if (at->is_array()) return std::nullopt;  // mapping over arrays: the general way
+    count_steps(1, node.children[i]->position);
+    if (!at->is_object()) return Value();
+    auto it = at->find(node.children[i]->text);
+    if (it == at->end()) return Value();
+    at = &*it;
+  }
+  Value result(*at);
+  charge(result, node.position);
+  return result;
+}
+
 Value Evaluator::eval_path(const Node& node, const Value& input, Frame* env) {
   if (std::any_of(node.children.begin(), node.children.end(),
                   [](const NodePtr& s) { return binds(*s); })) {
@@ -615,6 +643,7 @@ Value Evaluator::eval_path(const Node& node, const Value& input, Frame* env) {
     for (const auto& s : node.children) steps.push_back(s.get());
     return eval_tuple_path(steps, node.flag, input, env);
   }
+  if (std::optional<Value> fast = eval_plain_path(node, env)) return std::move(*fast);
   std::vector<Value> seq;
   const Node& first = *node.children[0];
   if (first.kind == NodeKind::Variable || !input.is_array()) {

@@ -68,6 +68,7 @@ class Evaluator {
  private:
   Value eval_node(const Node& node, const Value& input, Frame* env);
   Value eval_path(const Node& node, const Value& input, Frame* env);
+  std::optional<Value> eval_plain_path(const Node& node, Frame* env);
   Value eval_filter(const Node& node, const Value& input, Frame* env);
   Value eval_binary(const Node& node, const Value& input, Frame* env);
   Value eval_array(const Node& node, const Value& input, Frame* env);

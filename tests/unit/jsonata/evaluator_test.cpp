@@ -87,6 +87,21 @@ TEST(JsonataPaths, NavigationAndFlattening) {
             Json::parse(R"(["0406654608", "040657863"])"));
 }
 
+// `$v.a.b` through objects takes a shortcut; it must agree with the general evaluation.
+TEST(JsonataPaths, VariablePathsThroughObjects) {
+  Options o;
+  o.bindings["states"] = {{"input", person()}};
+  EXPECT_EQ(eval("$states.input.Address.City", nullptr, o), Json("Winchester"));
+  EXPECT_EQ(eval("$states.input.Phone", nullptr, o).size(), 4u);
+  EXPECT_EQ(eval("$states.input.Phone.type", nullptr, o).size(), 4u);
+  EXPECT_EQ(eval("$states.input.Other.Misc", nullptr, o), Json(nullptr));
+  EXPECT_EQ(eval("$states.input.Nothing.At.All", nullptr, o), Json("<undefined>"));
+  EXPECT_EQ(eval("$states.input.Age.x", nullptr, o), Json("<undefined>"));
+  EXPECT_EQ(eval("$states.input.Phone[]", nullptr, o).size(), 4u);
+  EXPECT_EQ(eval("($x := {'a': [1]}; $x.a)"), Json::parse("[1]"));
+  EXPECT_EQ(eval("($x := {'a': [1]}; $x.a[])"), Json::parse("[1]"));
+}
+
 TEST(JsonataPaths, SingletonArraysAndKeepArray) {
   Json doc = Json::parse(R"({"a": [{"b": 1}], "c": [5], "d": 7})");
   EXPECT_EQ(eval("a.b", doc), Json(1));
