@@ -69,6 +69,11 @@ Json to_json(const Value& v) {
   }
 }
 
+void append_member(Json& obj, std::string key, Json value) {
+  auto& members = static_cast<Json::object_t::Container&>(obj.get_ref<Json::object_t&>());
+  members.emplace_back(std::move(key), std::move(value));
+}
+
 bool truthy(const Value& v) {
   switch (v.kind) {
     case Value::Kind::Undefined:
@@ -870,7 +875,8 @@ Value Evaluator::eval_group(const Node& node, const Value& subject, Frame* env) 
     size_t pair;
     std::vector<Value> items;
   };
-  std::vector<std::pair<std::string, Group>> groups;
+  std::vector<std::pair<std::string, Group>> groups;  // in first-seen order
+  std::unordered_map<std::string, size_t> group_of;
   for (const Value& item : items) {
     for (size_t p = 0; p < node.pairs.size(); ++p) {
       Value key = eval(*node.pairs[p].first, item, env);
@@ -880,12 +886,13 @@ Value Evaluator::eval_group(const Node& node, const Value& subject, Frame* env) 
              "Key in object structure must evaluate to a string; got: " + stringify(key, false));
       }
       const std::string& k = key.json.get_ref<const std::string&>();
-      auto it =
-          std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == k; });
-      if (it == groups.end()) {
+      auto found = group_of.find(k);
+      if (found == group_of.end()) {
+        found = group_of.emplace(k, groups.size()).first;
         groups.push_back({k, Group{p, {}}});
-        it = groups.end() - 1;
-      } else if (it->second.pair != p) {
+      }
+      auto it = groups.begin() + static_cast<ptrdiff_t>(found->second);
+      if (it->second.pair != p) {
         fail("D1009", node.pairs[p].first->position,
              "Multiple key definitions evaluate to same key: \"" + k + "\"");
       }
@@ -897,7 +904,7 @@ Value Evaluator::eval_group(const Node& node, const Value& subject, Frame* env) 
     Value context =
         group.items.size() == 1 ? group.items[0] : Value::sequence(std::move(group.items));
     Value v = eval(*node.pairs[group.pair].second, context, env);
-    if (!v.undefined() && !v.is_function()) out[key] = to_json(v);
+    if (!v.undefined() && !v.is_function()) append_member(out, key, to_json(v));
   }
   return Value(std::move(out));
 }

@@ -98,6 +98,9 @@ std::vector<Value> to_items(const Value& v);
 Value collapse(Value v);
 // For output and for storing in arrays/objects. Functions become null.
 Json to_json(const Value& v);
+// Adds a member the caller knows `obj` (an object) does not have yet. ordered_json looks keys
+// up linearly, so `obj[key] = value` in a loop is quadratic; this is not.
+void append_member(Json& obj, std::string key, Json value);
 // JSONata's truthiness.
 bool truthy(const Value& v);
 bool deep_equal(const Json& a, const Json& b);

@@ -9,7 +9,9 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
+#include <unordered_set>
 
 #include "core/jsonata/evaluator.h"
 
@@ -342,14 +344,11 @@ Value f_type(Args& a, const CallSite&) {
 
 Value f_keys(Args& a, const CallSite&) {
   std::vector<Value> keys;
+  std::unordered_set<std::string> seen;
   for (const auto& item : to_items(a[0])) {
     if (!item.is_json() || !item.json.is_object()) continue;
     for (auto it = item.json.begin(); it != item.json.end(); ++it) {
-      Value k = str(it.key());
-      if (std::none_of(keys.begin(), keys.end(),
-                       [&](const Value& x) { return deep_equal(x, k); })) {
-        keys.push_back(std::move(k));
-      }
+      if (seen.insert(it.key()).second) keys.push_back(str(it.key()));
     }
   }
   return Value::sequence(std::move(keys));
@@ -406,7 +405,9 @@ Value f_sift(Args& a, const CallSite& s) {
     std::vector<Value> args{Value(it.value())};
     if (fn.fn->arity() >= 2) args.push_back(str(it.key()));
     if (fn.fn->arity() >= 3) args.push_back(a[0]);
-    if (truthy(s.ev.apply(fn, std::move(args), s.context, s.position))) out[it.key()] = it.value();
+    if (truthy(s.ev.apply(fn, std::move(args), s.context, s.position))) {
+      append_member(out, it.key(), it.value());
+    }
   }
   if (out.empty()) return Value();
   return Value(std::move(out));
@@ -529,14 +530,34 @@ Value f_reverse(Args& a, const CallSite&) {
   return array_of(std::move(items));
 }
 
-Value f_distinct(Args& a, const CallSite&) {
+Value f_distinct(Args& a, const CallSite& s) {
   if (a[0].undefined()) return Value();
   if (!a[0].is_array()) return a[0];
+  // Scalars are looked up in sets; objects and arrays are compared pairwise, which is quadratic
+  // and therefore counted as steps.
   std::vector<Value> out;
+  std::set<double> numbers;
+  std::unordered_set<std::string> strings;
+  std::set<int> others;            // false, true, null
+  std::vector<size_t> structured;  // indexes into `out` of the objects and arrays kept
   for (auto& v : to_items(a[0])) {
-    if (std::none_of(out.begin(), out.end(), [&](const Value& x) { return deep_equal(x, v); })) {
-      out.push_back(std::move(v));
+    bool fresh = false;
+    bool is_structured = false;
+    if (v.is_number()) {
+      fresh = numbers.insert(v.json.get<double>()).second;
+    } else if (v.is_string()) {
+      fresh = strings.insert(v.json.get<std::string>()).second;
+    } else if (v.is_json() && (v.json.is_boolean() || v.json.is_null())) {
+      fresh = others.insert(v.json.is_null() ? 2 : static_cast<int>(v.json.get<bool>())).second;
+    } else {
+      s.ev.count_steps(structured.size(), s.position);
+      fresh = std::none_of(structured.begin(), structured.end(),
+                           [&](size_t i) { return deep_equal(out[i], v); });
+      is_structured = true;
     }
+    if (!fresh) continue;
+    if (is_structured) structured.push_back(out.size());
+    out.push_back(std::move(v));
   }
   return array_of(std::move(out));
 }

@@ -152,6 +152,10 @@ TEST(JsonataArrayFunctions, AppendSortReverseDistinct) {
   EXPECT_EQ(eval("$reverse([1, 2, 3])"), Json::parse("[3, 2, 1]"));
   EXPECT_EQ(eval("$distinct([1, 2, 1, 'a', 'a', {'x': 1}, {'x': 1}])"),
             Json::parse(R"([1, 2, "a", {"x": 1}])"));
+  EXPECT_EQ(eval("$distinct([true, null, false, true, null, [1], [1], 1.0, 1, '1'])"),
+            Json::parse(R"([true, null, false, [1], 1, "1"])"));
+  EXPECT_EQ(eval("$count($distinct([1..100000]))"), Json(100000));  // not quadratic
+  EXPECT_EQ(eval("$count($keys([1..50000]{$string($): $}))"), Json(50000));
 }
 
 TEST(JsonataArrayFunctions, MapFilterReduce) {
