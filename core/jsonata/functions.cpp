@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "core/jsonata/evaluator.h"
@@ -374,9 +375,18 @@ Value f_lookup(Args& a, const CallSite& s) {
 Value f_merge(Args& a, const CallSite& s) {
   if (a[0].undefined()) return Value();
   Json out = Json::object();
+  std::unordered_map<std::string, size_t> position;  // of each key among out's members
+  auto& members = static_cast<Json::object_t::Container&>(out.get_ref<Json::object_t&>());
   for (const auto& item : to_items(a[0])) {
     if (!item.is_json() || !item.json.is_object()) bad_arg(s, 0);
-    for (auto it = item.json.begin(); it != item.json.end(); ++it) out[it.key()] = it.value();
+    for (auto it = item.json.begin(); it != item.json.end(); ++it) {
+      auto [at, fresh] = position.emplace(it.key(), members.size());
+      if (fresh) {
+        append_member(out, it.key(), it.value());
+      } else {
+        members[at->second].second = it.value();  // a later object wins, in the first place
+      }
+    }
   }
   return Value(std::move(out));
 }

@@ -131,6 +131,7 @@ TEST(JsonataObjectFunctions, KeysLookupMerge) {
   EXPECT_EQ(eval("$lookup(b, 'zz')", doc), Json("<undefined>"));
   EXPECT_EQ(eval("$merge([{'a': 1}, {'b': 2}, {'a': 3}])"), Json::parse(R"({"a": 3, "b": 2})"));
   EXPECT_EQ(error_code("$merge([1])"), "T0410");
+  EXPECT_EQ(eval("$count($keys($merge([1..50000].{$string($): $})))"), Json(50000));
   EXPECT_EQ(eval("$each({'a': 1, 'b': 2}, function($v, $k) { $k & '=' & $v })"),
             Json::parse(R"(["a=1", "b=2"])"));
   EXPECT_EQ(eval("$sift({'a': 1, 'b': 2, 'c': 3}, function($v) { $v > 1 })"),
