@@ -9,12 +9,14 @@
 
 namespace stepd::jsonata {
 
+class Regex;
+
 enum class NodeKind {
   Number,  // number
   String,  // text
   Bool,    // flag
   Null,
-  Regex,        // text = pattern, flags = flags (parsed, not evaluated yet)
+  Regex,        // text = pattern, flags = flags; regex = compiled when parsed
   Name,         // text = field name
   Variable,     // text = name without `$`; "" is the context `$`, "$" is the root `$$`
   Wildcard,     // *
@@ -53,6 +55,7 @@ struct Node {
   std::vector<std::pair<std::unique_ptr<Node>, std::unique_ptr<Node>>> pairs;
   std::vector<bool> descending;
   std::vector<std::string> params;
+  std::shared_ptr<const Regex> regex;  // NodeKind::Regex
 };
 
 using NodePtr = std::unique_ptr<Node>;

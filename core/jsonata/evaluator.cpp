@@ -1,5 +1,6 @@
 // Evaluation of the syntax tree: paths and sequences, operators, constructors, lambdas.
 #include "core/jsonata/evaluator.h"
+#include "core/jsonata/regex.h"
 
 #include <algorithm>
 #include <charconv>
@@ -16,6 +17,7 @@ size_t Function::arity() const {
   if (then != nullptr) return target->fn->arity();
   if (target != nullptr) return static_cast<size_t>(std::count(hole.begin(), hole.end(), true));
   if (lambda != nullptr) return lambda->params.size();
+  if (regex != nullptr) return 1;
   if (host != nullptr) return std::max<size_t>(host->min_args, 1);
   return std::max<size_t>(builtin->min_args, 1);
 }
@@ -389,8 +391,11 @@ Value Evaluator::eval_node(const Node& node, const Value& input, Frame* env) {
       return Value(Json(node.flag));
     case NodeKind::Null:
       return Value(Json(nullptr));
-    case NodeKind::Regex:
-      fail("D1004", node.position, "Regular expressions are not supported yet");
+    case NodeKind::Regex: {
+      auto f = std::make_shared<Function>();
+      f->regex = node.regex;
+      return Value::function(std::move(f));
+    }
     case NodeKind::Parent:
       fail("S0217", node.position, "The parent operator % is not supported yet");
     case NodeKind::Name:
@@ -1022,6 +1027,14 @@ Value Evaluator::apply(const Value& fn, std::vector<Value> args, const Value& co
     }
     return eval(*f.lambda->children[0], *f.context, scope);
   }
+  if (f.regex != nullptr) {  // a regular expression applied to a string: its first match
+    const Value& subject = args.empty() ? context : args[0];
+    if (subject.undefined()) return Value();
+    if (!subject.is_string()) fail("T0410", position, "A regular expression matches strings only");
+    const std::string& text = subject.json.get_ref<const std::string&>();
+    std::optional<Regex::Match> m = f.regex->search(text);
+    return m ? Value(match_object(text, *m)) : Value();
+  }
   if (f.host != nullptr) {
     if (args.size() < f.host->min_args || args.size() > f.host->max_args) {
       fail("T0410", position, "Argument count of a function does not match its signature");
@@ -1046,6 +1059,24 @@ Value Evaluator::apply(const Value& fn, std::vector<Value> args, const Value& co
   return collapse(b.impl(args, site));
 }
 
+// {"match", "index", "groups"} as $match gives them; `index` counts code points.
+Json match_object(const std::string& text, const Regex::Match& m) {
+  auto code_points = [&](size_t bytes) {
+    size_t n = 0;
+    for (size_t i = 0; i < bytes; ++i) {
+      if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++n;
+    }
+    return static_cast<int64_t>(n);
+  };
+  Json groups = Json::array();
+  for (const auto& g : m.groups) {
+    groups.push_back(g ? text.substr(g->first, g->second - g->first) : std::string());
+  }
+  return Json{{"match", text.substr(m.begin, m.end - m.begin)},
+              {"index", code_points(m.begin)},
+              {"groups", std::move(groups)}};
+}
+
 // --- the public interface ----------------------------------------------------------------------
 
 Expression Expression::parse(std::string_view text) {
@@ -1055,11 +1086,13 @@ Expression Expression::parse(std::string_view text) {
   return e;
 }
 
-std::optional<Json> Expression::evaluate(const Json& input, const Options& options) const {
+std::optional<Json> Expression::evaluate(const Json& input, const Options& options,
+                                         bool* function_result) const {
   Evaluator ev(options, input);
   std::deque<Frame> globals(1);
   for (const auto& [name, value] : options.bindings) globals[0].vars[name] = Value(value);
   Value v = ev.eval(*root_, Value(input), &globals[0]);
+  if (function_result) *function_result = v.is_function();
   if (v.undefined() || v.is_function()) return std::nullopt;
   return to_json(v);
 }

@@ -12,6 +12,7 @@
 
 #include "core/jsonata/ast.h"
 #include "core/jsonata/jsonata.h"
+#include "core/jsonata/regex.h"
 #include "core/jsonata/value.h"
 
 namespace stepd::jsonata {
@@ -96,6 +97,9 @@ class Evaluator {
 std::vector<Value> to_items(const Value& v);
 // Sequences of none become undefined, of one their item (unless they keep singletons).
 Value collapse(Value v);
+
+// The object $match and a regular expression called as a function give for one match.
+Json match_object(const std::string& text, const Regex::Match& m);
 // For output and for storing in arrays/objects. Functions become null.
 Json to_json(const Value& v);
 // Adds a member the caller knows `obj` (an object) does not have yet. ordered_json looks keys

@@ -163,22 +163,75 @@ Value f_join(Args& a, const CallSite& s) {
   return str(std::move(out));
 }
 
-Value f_split(Args& a, const CallSite& s) {
-  const std::string* t = str_arg(a, 0, s);
-  if (a.size() > 1 && a[1].is_function()) {
-    Evaluator::fail("D1004", s.position, "Regular expressions are not supported yet");
+// Argument i as a regular expression, or null when it is not a function; another function
+// there is a wrong argument.
+const Regex* regex_arg(Args& a, size_t i, const CallSite& s) {
+  if (a.size() <= i || !a[i].is_function()) return nullptr;
+  if (a[i].fn->regex == nullptr) bad_arg(s, i);
+  return a[i].fn->regex.get();
+}
+
+// The next match at or after byte `from`; one of zero length would never advance, which JSONata
+// refuses (D1004).
+std::optional<Regex::Match> next_match(const Regex& re, const std::string& t, size_t from,
+                                       const CallSite& s) {
+  if (from > t.size()) return std::nullopt;
+  std::optional<Regex::Match> m = re.search(t, from);
+  if (m && m->end == m->begin) {
+    Evaluator::fail("D1004", s.position, "Regular expression matches zero length string");
   }
-  const std::string* sep = str_arg(a, 1, s);
+  return m;
+}
+
+// $match(str, regex[, limit]): the match objects, in order.
+Value f_match(Args& a, const CallSite& s) {
+  const std::string* t = str_arg(a, 0, s);
+  const Regex* re = regex_arg(a, 1, s);
+  if (re == nullptr) bad_arg(s, 1);
   auto limit = num_arg(a, 2, s);
   if (t == nullptr) return Value();
-  if (sep == nullptr) bad_arg(s, 1);
+  if (limit && *limit < 0) {
+    Evaluator::fail("D3040", s.position,
+                    "Third argument of match function must evaluate to a positive number");
+  }
+  const int64_t max = limit ? to_int(*limit) : INT64_MAX;
+  std::vector<Value> out;
+  size_t from = 0;
+  for (int64_t done = 0; done < max; ++done) {
+    std::optional<Regex::Match> m = next_match(*re, *t, from, s);
+    if (!m) break;
+    out.push_back(Value(match_object(*t, *m)));
+    from = m->end;
+    s.ev.check_size(out.size(), s.position);
+  }
+  return Value::sequence(std::move(out));
+}
+
+Value f_split(Args& a, const CallSite& s) {
+  const std::string* t = str_arg(a, 0, s);
+  const Regex* re = regex_arg(a, 1, s);
+  const std::string* sep = re ? nullptr : str_arg(a, 1, s);
+  auto limit = num_arg(a, 2, s);
+  if (t == nullptr) return Value();
+  if (sep == nullptr && re == nullptr) bad_arg(s, 1);
   if (limit && *limit < 0) {
     Evaluator::fail("D3020", s.position,
                     "Third argument of split function must evaluate to a positive number");
   }
   Json out = Json::array();
   size_t max = limit ? static_cast<size_t>(to_int(*limit)) : SIZE_MAX;
-  if (sep->empty()) {
+  if (re != nullptr) {
+    size_t from = 0;
+    while (out.size() < max) {
+      std::optional<Regex::Match> m = next_match(*re, *t, from, s);
+      if (!m) {
+        out.push_back(t->substr(from));
+        break;
+      }
+      out.push_back(t->substr(from, m->begin - from));
+      from = m->end;
+    }
+  } else if (sep->empty()) {
     std::vector<size_t> offs = code_point_offsets(*t);
     for (size_t i = 0; i < offs.size() && out.size() < max; ++i) {
       size_t end = i + 1 < offs.size() ? offs[i + 1] : t->size();
@@ -202,8 +255,9 @@ Value f_split(Args& a, const CallSite& s) {
 
 Value f_contains(Args& a, const CallSite& s) {
   const std::string* t = str_arg(a, 0, s);
-  if (a.size() > 1 && a[1].is_function()) {
-    Evaluator::fail("D1004", s.position, "Regular expressions are not supported yet");
+  if (const Regex* re = regex_arg(a, 1, s)) {
+    if (t == nullptr) return Value();
+    return boolean(re->search(*t).has_value());
   }
   const std::string* part = str_arg(a, 1, s);
   if (t == nullptr) return Value();
@@ -745,11 +799,66 @@ Value f_pad(Args& a, const CallSite& s) {
   return str(*width < 0 ? padding + *t : *t + padding);
 }
 
-Value f_replace(Args& a, const CallSite& s) {
+// $replace with a regular expression: the replacement is a string in which $0 … $9 stand for
+// the match and its groups ($$ for a dollar), or a function given each match object.
+Value replace_regex(Args& a, const CallSite& s, const Regex& re) {
   const std::string* t = str_arg(a, 0, s);
-  if (a.size() > 1 && a[1].is_function()) {
-    Evaluator::fail("D1004", s.position, "Regular expressions are not supported yet");
+  auto limit = num_arg(a, 3, s);
+  if (t == nullptr) return Value();
+  const bool by_function = a.size() > 2 && a[2].is_function();
+  const std::string* replacement = by_function ? nullptr : str_arg(a, 2, s);
+  if (!by_function && replacement == nullptr) bad_arg(s, 2);
+  if (limit && *limit < 0) {
+    Evaluator::fail("D3011", s.position,
+                    "Fourth argument of replace function must evaluate to a positive number");
   }
+  const int64_t max = limit ? to_int(*limit) : INT64_MAX;
+  std::string out;
+  size_t from = 0;
+  for (int64_t done = 0; done < max; ++done) {
+    std::optional<Regex::Match> m = next_match(re, *t, from, s);
+    if (!m) break;
+    out.append(*t, from, m->begin - from);
+    if (by_function) {
+      Value r = s.ev.apply(a[2], {Value(match_object(*t, *m))}, s.context, s.position);
+      if (!r.is_string()) {
+        Evaluator::fail("D3012", s.position,
+                        "Attempted to replace a matched string with a non-string value");
+      }
+      out += r.json.get_ref<const std::string&>();
+    } else {
+      const std::string& r = *replacement;
+      for (size_t i = 0; i < r.size(); ++i) {
+        if (r[i] != '$' || i + 1 >= r.size()) {
+          out += r[i];
+        } else if (r[i + 1] == '$') {
+          out += '$';
+          ++i;
+        } else if (r[i + 1] >= '0' && r[i + 1] <= '9') {
+          size_t g = static_cast<size_t>(r[i + 1] - '0');
+          if (g == 0) {
+            out.append(*t, m->begin, m->end - m->begin);
+          } else if (g <= m->groups.size() && m->groups[g - 1]) {
+            out.append(*t, m->groups[g - 1]->first,
+                       m->groups[g - 1]->second - m->groups[g - 1]->first);
+          }
+          ++i;
+        } else {
+          out += '$';
+        }
+      }
+    }
+    from = m->end;
+    s.ev.check_size(out.size(), s.position);
+  }
+  out.append(*t, from, std::string::npos);
+  s.ev.check_size(out.size(), s.position);
+  return str(std::move(out));
+}
+
+Value f_replace(Args& a, const CallSite& s) {
+  if (const Regex* re = regex_arg(a, 1, s)) return replace_regex(a, s, *re);
+  const std::string* t = str_arg(a, 0, s);
   const std::string* pattern = str_arg(a, 1, s);
   const std::string* replacement = str_arg(a, 2, s);
   auto limit = num_arg(a, 3, s);
@@ -1088,6 +1197,7 @@ const std::map<std::string, Builtin, std::less<>>& library() {
     add("trim", f_trim, 1, 1, true);
     add("pad", f_pad, 2, 3, true);
     add("replace", f_replace, 3, 4, true);
+    add("match", f_match, 2, 3, true);
     add("power", f_power, 2, 2, false);
     add("sqrt", f_sqrt, 1, 1, true);
     add("error", f_error, 0, 1, false);

@@ -68,8 +68,10 @@ class Expression {
   // Throws Error (S01xx lexical, S02xx syntax) with the position of the offending token.
   static Expression parse(std::string_view text);
 
-  // nullopt when the result is undefined (no match). Throws Error.
-  std::optional<Json> evaluate(const Json& input, const Options& options = {}) const;
+  // nullopt when the result is undefined (no match) or a function, which JSON cannot hold;
+  // `function_result`, when given, tells the two apart. Throws Error.
+  std::optional<Json> evaluate(const Json& input, const Options& options = {},
+                               bool* function_result = nullptr) const;
 
   const std::string& source() const { return source_; }
 

@@ -7,6 +7,7 @@
 
 #include "core/jsonata/ast.h"
 #include "core/jsonata/jsonata.h"
+#include "core/jsonata/regex.h"
 
 namespace stepd::jsonata {
 namespace {
@@ -417,6 +418,11 @@ class Parser {
         auto n = make(NodeKind::Regex, t);
         n->text = t.value;
         n->flags = t.flags;
+        try {
+          n->regex = Regex::compile(t.value, t.flags);
+        } catch (const Error& e) {
+          throw Error(e.code, t.end, e.message);
+        }
         return n;
       }
       case TokenType::Variable: {

@@ -17,6 +17,7 @@ struct Frame;
 struct Builtin;
 struct Function;
 struct HostFunction;
+class Regex;
 class Value;
 
 class Value {
@@ -58,6 +59,7 @@ class Value {
 struct Function {
   const Builtin* builtin = nullptr;    // either a library function ...
   const HostFunction* host = nullptr;  // ... or one the host added ...
+  std::shared_ptr<const Regex> regex;  // ... or a regular expression (a matcher) ...
   const Node* lambda = nullptr;        // ... or a lambda: its node, closure and defining context
   Frame* closure = nullptr;            // owned by the evaluation's frame arena
   std::shared_ptr<const Value> context;
