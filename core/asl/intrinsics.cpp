@@ -388,6 +388,13 @@ class JavaRandom {
     return r;
   }
 
+  // Java's Random.nextDouble(): 53 random bits in [0, 1).
+  double next_double() {
+    int64_t high = next(26);
+    int64_t low = next(27);
+    return static_cast<double>((high << 27) + low) * 0x1.0p-53;
+  }
+
  private:
   static constexpr uint64_t kMultiplier = 0x5DEECE66DULL;
   static constexpr uint64_t kMask = (1ULL << 48) - 1;
@@ -951,6 +958,14 @@ Json evaluate_intrinsic(std::string_view expr, const EvalScope& scope, std::stri
 void validate_intrinsic(std::string_view expr) {
   Call call = Parser(expr).parse();
   check_call(call);
+}
+
+std::optional<std::string> hash_hex_digest(const std::string& algorithm, std::string_view data) {
+  return hash_hex(algorithm, data);
+}
+
+double seeded_random_double(int64_t seed) {
+  return JavaRandom(seed).next_double();
 }
 
 }  // namespace stepd::asl

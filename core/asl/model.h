@@ -4,6 +4,7 @@
 // States are one flat struct rather than a class per type: the engine switches on `type`,
 // and the fields a type does not use stay empty (the validator guarantees which are set).
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "core/asl/choice_rule.h"
 #include "core/asl/json_path.h"
+#include "core/asl/jsonata_field.h"
 #include "core/asl/payload_template.h"
 #include "core/common/json.h"
 
@@ -118,6 +120,16 @@ struct State {
   std::optional<int64_t> tolerated_failure_count;
   std::string tolerated_failure_count_path;
   std::string label;
+
+  // JSONata states: each field that holds JSONata, compiled, under the name AWS gives it in
+  // messages: "Output", "Arguments", "Assign", "Items", "ItemSelector", "Seconds", "Error",
+  // "Choices[0]/Condition", "Choices[0]/Output", "Catch[1]/Assign" ... Fields written as plain
+  // values without "{% %}" anywhere (a literal Seconds, a literal Error) are not here.
+  std::map<std::string, std::shared_ptr<const JsonataField>> jsonata;
+  const JsonataField* jsonata_field(const std::string& name) const {
+    auto it = jsonata.find(name);
+    return it == jsonata.end() ? nullptr : it->second.get();
+  }
 
   Json raw;  // the state's definition as written
   // Whether the definition mentions "$$" anywhere (the engine then builds the whole context

@@ -22,9 +22,7 @@ constexpr int64_t kMaxSeconds = 99999999;  // AWS's cap on every *Seconds field
 constexpr size_t kMaxLabelLength = 40;
 
 bool is_jsonata_expression(const Json& v) {
-  if (!v.is_string()) return false;
-  const auto& s = v.get_ref<const std::string&>();
-  return s.size() >= 4 && s.compare(0, 2, "{%") == 0 && s.compare(s.size() - 2, 2, "%}") == 0;
+  return is_jsonata_text(v);
 }
 
 std::string join(std::initializer_list<const char*> names) {
@@ -325,6 +323,7 @@ class Validator {
   void state(State& st, const Json& obj, const std::string& loc, QueryLanguage machine_language,
              const Json& siblings);
   void check_fields(const State& st, const Json& obj, const std::string& loc);
+  void compile_jsonata(State& st, const Json& obj, const std::string& loc);
   void transitions_target(const std::string& target, const Json& siblings, const std::string& loc);
 
   // Field readers: each reports a wrong type and returns nullopt.
@@ -508,6 +507,12 @@ std::shared_ptr<StateMachine> Validator::machine(const Json& obj, const std::str
     } else {
       state(st, body, state_loc, language, *states);
       compile_fields(st);
+      if (st.query_language == QueryLanguage::kJsonata) {
+        compile_jsonata(st, body, state_loc);
+        // $states.context is the context object of JSONata.
+        st.mentions_context =
+            st.mentions_context || body.dump().find("context") != std::string::npos;
+      }
     }
     sm->index.emplace(name, sm->states.size());
     sm->states.push_back(std::move(st));
@@ -638,6 +643,47 @@ void Validator::check_fields(const State& st, const Json& obj, const std::string
              at(loc, key));
     } else {
       schema("Field '" + key + "' is not supported", loc);
+    }
+  }
+}
+
+// Whether `v` holds "{% … %}" anywhere (a field worth compiling).
+bool holds_jsonata(const Json& v) {
+  if (is_jsonata_expression(v)) return true;
+  if (v.is_object() || v.is_array()) {
+    for (const auto& child : v) {
+      if (holds_jsonata(child)) return true;
+    }
+  }
+  return false;
+}
+
+void Validator::compile_jsonata(State& st, const Json& obj, const std::string& loc) {
+  auto compile = [&](const std::string& name, const Json& value, const std::string& where) {
+    if (!holds_jsonata(value)) return;
+    try {
+      st.jsonata[name] = JsonataField::compile(value);
+    } catch (const std::invalid_argument& e) {
+      error("INVALID_JSONATA_EXPRESSION",
+            "The JSONata expression in the field '" + name + "' is not valid: " + e.what(), where);
+    }
+  };
+  for (const char* f : {"Output", "Arguments", "Assign", "Items", "ItemSelector", "Seconds",
+                        "Timestamp", "Error", "Cause", "TimeoutSeconds", "HeartbeatSeconds",
+                        "MaxConcurrency", "ToleratedFailurePercentage", "ToleratedFailureCount"}) {
+    if (obj.contains(f)) compile(f, obj[f], at(loc, f));
+  }
+  for (const char* list : {"Choices", "Catch"}) {
+    if (!obj.contains(list) || !obj[list].is_array()) continue;
+    const Json& rules = obj[list];
+    for (size_t i = 0; i < rules.size(); ++i) {
+      if (!rules[i].is_object()) continue;
+      const std::string prefix = std::string(list) + "[" + std::to_string(i) + "]/";
+      for (const char* f : {"Condition", "Assign", "Output"}) {
+        if (rules[i].contains(f)) {
+          compile(prefix + f, rules[i][f], at(at(at(loc, list), std::to_string(i)), f));
+        }
+      }
     }
   }
 }

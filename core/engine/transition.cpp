@@ -943,13 +943,19 @@ class Stepper {
     data_put(data_prefix("in", tid_), text(input));
     frame().erase("input");
     const Json& ctx = context(s);
-    Json effective = select_path(s.input_path, input, ctx);
-    inspect("afterInputPath", effective);
+    const bool jsonata = is_jsonata(s);
+    std::optional<Json> states;
+    if (jsonata) states = states_of(input, ctx);
+    Json effective = jsonata ? input : select_path(s.input_path, input, ctx);
+    if (!jsonata) inspect("afterInputPath", effective);
     bool is_map = s.type == StateType::kMap;
     Json fan{{"next", 0}, {"running", 0}, {"failed", 0}, {"children", Json::object()}};
     int64_t total = 0;
     if (!is_map) {
-      Json params = s.parameters
+      std::optional<Json> args;
+      if (jsonata) args = jsonata_value(s, "Arguments", *states, s.parameters);
+      Json params = jsonata ? (args ? std::move(*args) : input)
+                    : s.parameters
                         ? eval_template(*s.parameters, s.parameters_template, effective, ctx)
                         : effective;
       inspect("afterParameters", params);
@@ -966,27 +972,59 @@ class Stepper {
                                                       " is not supported by stepd.");
         }
       }
-      Json items =
-          s.items ? *s.items
-                  : select_path(s.items_path.empty() ? asl::PathField{}
-                                                     : asl::PathField{asl::PathField::Kind::kPath,
-                                                                      s.items_path, nullptr},
-                                effective, ctx);
-      if (!items.is_array()) {
-        throw StatesException(errors::kRuntime,
-                              "Map state input must be an array but was: " + text(items));
+      Json items;
+      if (jsonata) {
+        std::optional<Json> v = jsonata_value(s, "Items", *states, s.items);
+        if (v && !v->is_array()) {
+          asl::unexpected_result_type(s.jsonata_field("Items"), "Items", "array", *v);
+        }
+        items = v ? std::move(*v) : input;
+        if (!items.is_array()) {
+          throw StatesException(asl::kQueryEvaluationError,
+                                "Map state input must be an array but was: " + text(items));
+        }
+      } else {
+        items = s.items
+                    ? *s.items
+                    : select_path(s.items_path.empty() ? asl::PathField{}
+                                                       : asl::PathField{asl::PathField::Kind::kPath,
+                                                                        s.items_path, nullptr},
+                                  effective, ctx);
+        if (!items.is_array()) {
+          throw StatesException(errors::kRuntime,
+                                "Map state input must be an array but was: " + text(items));
+        }
       }
       inspect("afterItemsPath", items);
-      auto limit = map_int_field(s.max_concurrency, s.max_concurrency_path, "MaxConcurrencyPath",
-                                 effective, ctx);
-      auto count = map_int_field(s.tolerated_failure_count, s.tolerated_failure_count_path,
-                                 "ToleratedFailureCountPath", effective, ctx);
+      std::optional<int64_t> limit;
+      std::optional<int64_t> count;
+      std::optional<double> pct = s.tolerated_failure_percentage;
+      if (jsonata) {
+        limit = s.max_concurrency ? s.max_concurrency
+                                  : jsonata_integer(s, "MaxConcurrency", *states, 0);
+        count = s.tolerated_failure_count ? s.tolerated_failure_count
+                                          : jsonata_integer(s, "ToleratedFailureCount", *states, 0);
+        if (!pct) {
+          if (auto v = jsonata_value(s, "ToleratedFailurePercentage", *states, std::nullopt)) {
+            if (!v->is_number() || v->get<double>() < 0 || v->get<double>() > 100) {
+              asl::unexpected_result_type(s.jsonata_field("ToleratedFailurePercentage"),
+                                          "ToleratedFailurePercentage", "number between 0 and 100",
+                                          *v);
+            }
+            pct = v->get<double>();
+          }
+        }
+      } else {
+        limit = map_int_field(s.max_concurrency, s.max_concurrency_path, "MaxConcurrencyPath",
+                              effective, ctx);
+        count = map_int_field(s.tolerated_failure_count, s.tolerated_failure_count_path,
+                              "ToleratedFailureCountPath", effective, ctx);
+        if (!pct && !s.tolerated_failure_percentage_path.empty()) {
+          pct = map_float_path(s.tolerated_failure_percentage_path, effective, ctx);
+        }
+      }
       if (count && *count < 0) {
         throw StatesException(errors::kRuntime, "ToleratedFailureCount cannot be negative.");
-      }
-      std::optional<double> pct = s.tolerated_failure_percentage;
-      if (!pct && !s.tolerated_failure_percentage_path.empty()) {
-        pct = map_float_path(s.tolerated_failure_percentage_path, effective, ctx);
       }
       if (pct && (*pct < 0 || *pct > 100)) {
         throw StatesException(errors::kRuntime,
@@ -1013,8 +1051,13 @@ class Stepper {
         if (s.item_selector) {
           context_["Map"] = {{"Item", {{"Index", i}, {"Value", item}}}};
           try {
-            selected =
-                eval_template(*s.item_selector, s.item_selector_template, effective, context_);
+            if (jsonata) {
+              selected =
+                  *jsonata_value(s, "ItemSelector", states_of(input, context_), s.item_selector);
+            } else {
+              selected =
+                  eval_template(*s.item_selector, s.item_selector_template, effective, context_);
+            }
           } catch (...) {
             context_.erase("Map");
             throw;
@@ -1270,12 +1313,61 @@ class Stepper {
   // What expressions of the current thread see: the state's document, the context object, the
   // thread's variables and then those of the threads around it, innermost first.
   asl::EvalScope scope_of(const Json& doc, const Json& ctx) {
+    collect_outer_vars();
+    return asl::EvalScope{doc, ctx, vars(), &ctx_.ids, outer_vars_};
+  }
+
+  void collect_outer_vars() {
     outer_vars_.clear();
     for (std::string t = tid_; t != kRootThread;) {
       t = state_["threads"][t]["parent"].get<std::string>();
       outer_vars_.push_back(t == kRootThread ? &state_["vars"] : &state_["threads"][t]["vars"]);
     }
-    return asl::EvalScope{doc, ctx, vars(), &ctx_.ids, outer_vars_};
+  }
+
+  // ---- JSONata states
+
+  static bool is_jsonata(const State& s) {
+    return s.query_language == asl::QueryLanguage::kJsonata;
+  }
+
+  // $states of a JSONata field: the state's input, the context object, and `extra` under
+  // `extra_name` ("result" once a Task, Parallel or Map has one, "errorOutput" in a Catch).
+  static Json states_of(const Json& input, const Json& ctx, const char* extra_name = nullptr,
+                        const Json* extra = nullptr) {
+    Json st = Json::object();
+    reserve_members(st, 3);
+    st["input"] = input;
+    if (extra_name) st[extra_name] = *extra;
+    st["context"] = ctx;
+    return st;
+  }
+
+  // The value of field `name` of JSONata state `s`: its expressions evaluated when it has any,
+  // else `literal` (the field as written), else nullopt (the state does not have the field).
+  std::optional<Json> jsonata_value(const State& s, const std::string& name, const Json& states,
+                                    const std::optional<Json>& literal) {
+    if (const asl::JsonataField* f = s.jsonata_field(name)) {
+      collect_outer_vars();
+      asl::JsonataScope scope{states, vars(), outer_vars_, &ctx_.ids, ctx_.now_ms};
+      return f->evaluate(scope, name);
+    }
+    return literal;
+  }
+
+  // A JSONata field that must be a whole number (Seconds, TimeoutSeconds, MaxConcurrency ...).
+  std::optional<int64_t> jsonata_integer(const State& s, const std::string& name,
+                                         const Json& states, int64_t min) {
+    std::optional<Json> v = jsonata_value(s, name, states, std::nullopt);
+    if (!v) return std::nullopt;
+    bool whole = v->is_number_integer() || v->is_number_unsigned() ||
+                 (v->is_number_float() && std::trunc(v->get<double>()) == v->get<double>() &&
+                  std::abs(v->get<double>()) < 9.0e15);
+    if (!whole || static_cast<int64_t>(v->get<double>()) < min) {
+      asl::unexpected_result_type(s.jsonata_field(name), name,
+                                  min > 0 ? "positive integer" : "non-negative integer", *v);
+    }
+    return v->is_number_float() ? static_cast<int64_t>(v->get<double>()) : v->get<int64_t>();
   }
 
   Json select_path(const asl::PathField& f, const Json& doc, const Json& ctx) {
@@ -1327,7 +1419,16 @@ class Stepper {
   void assign(const std::optional<Json>& spec, const Json& doc, const Json& ctx) {
     if (!spec) return;
     asl::EvalScope scope = scope_of(doc, ctx);
-    Json values = asl::apply_template(*spec, scope);
+    record_assign(asl::apply_template(*spec, scope));
+  }
+
+  // A JSONata state's Assign (`name` is "Assign", "Choices[i]/Assign" or "Catch[i]/Assign").
+  void jsonata_assign(const State& s, const std::string& name, const Json& states,
+                      const std::optional<Json>& literal) {
+    if (auto values = jsonata_value(s, name, states, literal)) record_assign(std::move(*values));
+  }
+
+  void record_assign(Json values) {
     // Limits as AWS documents them: what one state assigns fits in 256 KiB, and all of an
     // execution's variables in 10 MiB.
     Json texts = Json::object();
@@ -1377,6 +1478,13 @@ class Stepper {
 
   void run_pass(const State& s, const Json& input) {
     const Json& ctx = context(s);
+    if (is_jsonata(s)) {
+      Json states = states_of(input, ctx);
+      jsonata_assign(s, "Assign", states, s.assign);
+      std::optional<Json> output = jsonata_value(s, "Output", states, s.output);
+      exit_state(s, output ? std::move(*output) : input, s.end ? "" : s.next);
+      return;
+    }
     // Values are copied only where a path or field changes them: with the default InputPath
     // the state reads its input in place, with the default OutputPath the output is moved.
     std::optional<Json> selected;
@@ -1413,6 +1521,10 @@ class Stepper {
 
   void run_choice(const State& s, const Json& input) {
     const Json& ctx = context(s);
+    if (is_jsonata(s)) {
+      run_jsonata_choice(s, input, ctx);
+      return;
+    }
     Json effective = select_path(s.input_path, input, ctx);
     asl::EvalScope scope = scope_of(effective, ctx);
     const asl::ChoiceRule* chosen = nullptr;
@@ -1435,11 +1547,56 @@ class Stepper {
     exit_state(s, select_path(s.output_path, effective, ctx), next);
   }
 
+  // A JSONata Choice: the first rule whose Condition is true decides; its Assign and the
+  // state's both apply, its Output (else the state's, else the input) is the output.
+  void run_jsonata_choice(const State& s, const Json& input, const Json& ctx) {
+    Json states = states_of(input, ctx);
+    std::optional<size_t> chosen;
+    for (size_t i = 0; i < s.choices.size() && !chosen; ++i) {
+      const std::string name = "Choices[" + std::to_string(i) + "]/Condition";
+      std::optional<Json> v = jsonata_value(s, name, states, s.choices[i].condition);
+      if (!v || !v->is_boolean()) {
+        asl::unexpected_result_type(s.jsonata_field(name), name, "boolean", v ? *v : Json());
+      }
+      if (v->get<bool>()) chosen = i;
+    }
+    std::string next;
+    std::optional<Json> output;
+    if (chosen) {
+      const asl::ChoiceRule& rule = s.choices[*chosen];
+      const std::string prefix = "Choices[" + std::to_string(*chosen) + "]/";
+      jsonata_assign(s, prefix + "Assign", states, rule.assign);
+      output = jsonata_value(s, prefix + "Output", states, rule.output);
+      next = rule.next;
+    } else if (!s.default_next.empty()) {
+      next = s.default_next;
+    } else {
+      throw StatesException(errors::kNoChoiceMatched, "No Matches!");
+    }
+    jsonata_assign(s, "Assign", states, s.assign);
+    if (!output) output = jsonata_value(s, "Output", states, s.output);
+    exit_state(s, output ? std::move(*output) : input, next);
+  }
+
   void run_wait(const State& s, const Json& input) {
     const Json& ctx = context(s);
-    Json effective = select_path(s.input_path, input, ctx);
+    const bool jsonata = is_jsonata(s);
+    std::optional<Json> states;
+    if (jsonata) states = states_of(input, ctx);
+    Json effective = jsonata ? Json() : select_path(s.input_path, input, ctx);
     int64_t due = ctx_.now_ms;
-    if (s.seconds) {
+    if (jsonata && s.jsonata_field("Seconds")) {
+      due += *jsonata_integer(s, "Seconds", *states, 0) * 1000;
+    } else if (jsonata && s.jsonata_field("Timestamp")) {
+      Json v = *jsonata_value(s, "Timestamp", *states, std::nullopt);
+      std::optional<int64_t> t;
+      if (v.is_string()) t = asl::parse_rfc3339_ms(v.get<std::string>());
+      if (!t) {
+        asl::unexpected_result_type(s.jsonata_field("Timestamp"), "Timestamp",
+                                    "ISO-8601 extended offset date-time string", v);
+      }
+      due = *t;
+    } else if (s.seconds) {
       due += *s.seconds * 1000;
     } else if (s.timestamp) {
       auto t = asl::parse_rfc3339_ms(*s.timestamp);
@@ -1477,9 +1634,16 @@ class Stepper {
       }
       due = *t;
     }
-    assign(s.assign, effective, ctx);
-    frame()["phase"] = "wait";
-    frame()["output"] = select_path(s.output_path, effective, ctx);
+    if (jsonata) {
+      jsonata_assign(s, "Assign", *states, s.assign);
+      std::optional<Json> output = jsonata_value(s, "Output", *states, s.output);
+      frame()["phase"] = "wait";
+      frame()["output"] = output ? std::move(*output) : input;
+    } else {
+      assign(s.assign, effective, ctx);
+      frame()["phase"] = "wait";
+      frame()["output"] = select_path(s.output_path, effective, ctx);
+    }
     frame()["assigned"] = assigned_;
     frame()["assign"] = pending_vars_;
     assigned_ = Json::object();
@@ -1489,6 +1653,11 @@ class Stepper {
 
   void run_succeed(const State& s, const Json& input) {
     const Json& ctx = context(s);
+    if (is_jsonata(s)) {
+      std::optional<Json> output = jsonata_value(s, "Output", states_of(input, ctx), s.output);
+      exit_state(s, output ? std::move(*output) : input, "");
+      return;
+    }
     Json output = select_path(s.output_path, select_path(s.input_path, input, ctx), ctx);
     exit_state(s, std::move(output), "");
   }
@@ -1497,13 +1666,28 @@ class Stepper {
     StatesError err;
     try {
       const Json& ctx = context(s);
-      err.error = fail_field(s.error, s.error_path, input, ctx);
-      err.cause = fail_field(s.cause, s.cause_path, input, ctx);
+      if (is_jsonata(s)) {
+        Json states = states_of(input, ctx);
+        err.error = jsonata_fail_field(s, "Error", s.error, states);
+        err.cause = jsonata_fail_field(s, "Cause", s.cause, states);
+      } else {
+        err.error = fail_field(s.error, s.error_path, input, ctx);
+        err.cause = fail_field(s.cause, s.cause_path, input, ctx);
+      }
     } catch (const StatesException& e) {
       fail_thread(located(s, e.value()));
       return;
     }
     fail_thread(err);
+  }
+
+  std::string jsonata_fail_field(const State& s, const char* name,
+                                 const std::optional<std::string>& literal, const Json& states) {
+    if (literal) return *literal;
+    std::optional<Json> v = jsonata_value(s, name, states, std::nullopt);
+    if (!v) return "";
+    if (!v->is_string()) asl::unexpected_result_type(s.jsonata_field(name), name, "string", *v);
+    return v->get<std::string>();
   }
 
   std::string fail_field(const std::optional<std::string>& literal, const std::string& path,
@@ -1557,15 +1741,29 @@ class Stepper {
     std::string token = ctx_.tokens.seal({exec_.id, seq, nonce});
 
     const Json& ctx = context(s, token);
-    Json effective = select_path(s.input_path, input, ctx);
-    inspect("afterInputPath", effective);
-    Json params = s.parameters ? eval_template(*s.parameters, s.parameters_template, effective, ctx)
-                               : effective;
-    inspect("afterParameters", params);
-    auto timeout = seconds_field(s.timeout_seconds, s.timeout_seconds_path, "TimeoutSecondsPath",
-                                 effective, ctx);
-    auto heartbeat = seconds_field(s.heartbeat_seconds, s.heartbeat_seconds_path,
-                                   "HeartbeatSecondsPath", effective, ctx);
+    Json params;
+    std::optional<int64_t> timeout;
+    std::optional<int64_t> heartbeat;
+    if (is_jsonata(s)) {
+      Json states = states_of(input, ctx);
+      std::optional<Json> args = jsonata_value(s, "Arguments", states, s.parameters);
+      params = args ? std::move(*args) : input;
+      inspect("afterArguments", params);
+      timeout =
+          s.timeout_seconds ? s.timeout_seconds : jsonata_integer(s, "TimeoutSeconds", states, 1);
+      heartbeat = s.heartbeat_seconds ? s.heartbeat_seconds
+                                      : jsonata_integer(s, "HeartbeatSeconds", states, 1);
+    } else {
+      Json effective = select_path(s.input_path, input, ctx);
+      inspect("afterInputPath", effective);
+      params = s.parameters ? eval_template(*s.parameters, s.parameters_template, effective, ctx)
+                            : effective;
+      inspect("afterParameters", params);
+      timeout = seconds_field(s.timeout_seconds, s.timeout_seconds_path, "TimeoutSecondsPath",
+                              effective, ctx);
+      heartbeat = seconds_field(s.heartbeat_seconds, s.heartbeat_seconds_path,
+                                "HeartbeatSecondsPath", effective, ctx);
+    }
 
     // "resource_type" (empty for activities), "wait_for_token" and "started" are written only
     // when they are not "" / false: readers use value() with those defaults.
@@ -1825,6 +2023,13 @@ class Stepper {
     try {
       const Json& ctx = context(s);
       inspect("result", result);
+      if (is_jsonata(s)) {
+        Json states = states_of(input, ctx, "result", &result);
+        jsonata_assign(s, "Assign", states, s.assign);
+        std::optional<Json> output = jsonata_value(s, "Output", states, s.output);
+        exit_state(s, output ? std::move(*output) : std::move(result), s.end ? "" : s.next);
+        return;
+      }
       if (s.result_selector) {
         result = eval_template(*s.result_selector, s.result_selector_template, result, ctx);
         inspect("afterResultSelector", result);
@@ -1997,9 +2202,17 @@ class Stepper {
         Json error_output{{"Error", err.error}, {"Cause", err.cause}};
         Json input = state_input();
         try {
-          assign(c.assign, error_output, context(s));
-          Json output = put_result(c.result_path, input, error_output);
-          exit_state(s, std::move(output), c.next);
+          if (is_jsonata(s)) {
+            const std::string prefix = "Catch[" + std::to_string(i) + "]/";
+            Json states = states_of(input, context(s), "errorOutput", &error_output);
+            jsonata_assign(s, prefix + "Assign", states, c.assign);
+            std::optional<Json> output = jsonata_value(s, prefix + "Output", states, c.output);
+            exit_state(s, output ? std::move(*output) : std::move(error_output), c.next);
+          } else {
+            assign(c.assign, error_output, context(s));
+            Json output = put_result(c.result_path, input, error_output);
+            exit_state(s, std::move(output), c.next);
+          }
         } catch (const StatesException& e) {
           fail_thread(located(s, e.value()));
         }

@@ -978,5 +978,199 @@ TEST_F(TransitionTest, StopRecordsRunningIterationsAndTheMapAsAborted) {
                                             "ExecutionAborted"}));
 }
 
+// ---- JSONata states (QueryLanguage "JSONata")
+
+TEST_F(TransitionTest, JsonataPassOutputAndAssignSeeStatesAndVariables) {
+  start(R"({"QueryLanguage":"JSONata","StartAt":"A","States":{
+    "A":{"Type":"Pass","Assign":{"total":"{% $sum($states.input.xs) %}","label":"fixed"},
+         "Output":{"n":"{% $count($states.input.xs) %}"},"Next":"B"},
+    "B":{"Type":"Pass","Output":"{% {'n': $states.input.n, 'total': $total, 'label': $label} %}",
+         "End":true}}})",
+        R"({"xs":[1,2,3]})");
+  ASSERT_EQ(exec_.status, "SUCCEEDED") << exec_.cause.value_or("");
+  EXPECT_EQ(output(), Json::parse(R"({"n":3,"total":6,"label":"fixed"})"));
+}
+
+TEST_F(TransitionTest, JsonataPassWithoutOutputPassesItsInput) {
+  start(R"({"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","End":true}}})",
+        R"({"k":[1]})");
+  EXPECT_EQ(output(), Json::parse(R"({"k":[1]})"));
+}
+
+TEST_F(TransitionTest, JsonataUndefinedFailsTheStateNamingTheField) {
+  start(R"({"QueryLanguage":"JSONata","StartAt":"A","States":{
+    "A":{"Type":"Pass","Output":{"a":{"b":["{% $states.input.nope %}"]}},"End":true}}})");
+  EXPECT_EQ(exec_.status, "FAILED");
+  EXPECT_EQ(exec_.error, "States.QueryEvaluationError");
+  EXPECT_EQ(exec_.cause,
+            "An error occurred while executing the state 'A' (entered at the event id #2). The "
+            "JSONata expression '$states.input.nope' specified for the field 'Output/a/b[0]' "
+            "returned nothing (undefined).");
+}
+
+TEST_F(TransitionTest, JsonataEvaluationErrorsAreQueryEvaluationErrors) {
+  start(R"({"QueryLanguage":"JSONata","StartAt":"A","States":{
+    "A":{"Type":"Pass","Output":"{% $states.input.s + 1 %}","End":true}}})",
+        R"({"s":"text"})");
+  EXPECT_EQ(exec_.status, "FAILED");
+  EXPECT_EQ(exec_.error, "States.QueryEvaluationError");
+  EXPECT_NE(exec_.cause->find("'$states.input.s + 1' specified for the field 'Output' threw an "
+                              "error during evaluation. T2001"),
+            std::string::npos)
+      << *exec_.cause;
+}
+
+TEST_F(TransitionTest, JsonataChoiceConditionsRuleAssignAndOutput) {
+  const std::string machine = R"({"QueryLanguage":"JSONata","StartAt":"C","States":{
+    "C":{"Type":"Choice","Choices":[
+          {"Condition":"{% $states.input.v > 10 %}","Next":"Big","Assign":{"size":"big"},
+           "Output":{"picked":"{% $states.input.v %}"}}],
+         "Default":"Small","Assign":{"seen":true}},
+    "Big":{"Type":"Pass","Output":"{% {'in': $states.input, 'size': $size, 'seen': $seen} %}",
+           "End":true},
+    "Small":{"Type":"Pass","Output":"{% {'in': $states.input, 'seen': $seen} %}","End":true}}})";
+  start(machine, R"({"v":20})");
+  ASSERT_EQ(exec_.status, "SUCCEEDED") << exec_.cause.value_or("");
+  EXPECT_EQ(output(), Json::parse(R"({"in":{"picked":20},"size":"big","seen":true})"));
+  history_.clear();
+  start(machine, R"({"v":1})");
+  ASSERT_EQ(exec_.status, "SUCCEEDED") << exec_.cause.value_or("");
+  EXPECT_EQ(output(), Json::parse(R"({"in":{"v":1},"seen":true})"));
+}
+
+TEST_F(TransitionTest, JsonataConditionMustBeBoolean) {
+  start(R"({"QueryLanguage":"JSONata","StartAt":"C","States":{
+    "C":{"Type":"Choice","Choices":[{"Condition":"{% $states.input.v %}","Next":"E"}],
+         "Default":"E"},
+    "E":{"Type":"Succeed"}}})",
+        R"({"v":"yes"})");
+  EXPECT_EQ(exec_.status, "FAILED");
+  EXPECT_EQ(exec_.error, "States.QueryEvaluationError");
+  EXPECT_NE(exec_.cause->find("The JSONata expression '$states.input.v' specified for the field "
+                              "'Choices[0]/Condition' returned an unexpected result type. "
+                              "Expected 'boolean', but was 'string' for value: \"yes\""),
+            std::string::npos)
+      << *exec_.cause;
+}
+
+TEST_F(TransitionTest, JsonataTaskArgumentsResultOutputAndAssign) {
+  start(R"({"QueryLanguage":"JSONata","StartAt":"T","States":{
+    "T":{"Type":"Task","Resource":")" +
+            std::string(kActivity) + R"(",
+         "Arguments":{"job":"{% $states.input.job %}","token":"{% $states.context.Task.Token %}"},
+         "TimeoutSeconds":"{% $states.input.t %}",
+         "Assign":{"rows":"{% $states.result.rows %}"},
+         "Output":{"rows":"{% $states.result.rows %}","job":"{% $states.input.job %}"},
+         "Next":"U"},
+    "U":{"Type":"Pass","Output":"{% $merge([$states.input, {'var': $rows}]) %}","End":true}}})",
+        R"({"job":"load","t":30})");
+  ASSERT_EQ(last_.activity_tasks_add.size(), 1u);
+  const auto& queued = last_.activity_tasks_add[0];
+  Json args = Json::parse(queued.input);
+  EXPECT_EQ(args["job"], "load");
+  EXPECT_EQ(args["token"], queued.token);
+  ASSERT_EQ(history_.back().type, "ActivityScheduled");
+  EXPECT_EQ(Json::parse(history_.back().details)["timeoutInSeconds"], 30);
+  ASSERT_TRUE(succeed(1, R"({"rows":7})"));
+  ASSERT_EQ(exec_.status, "SUCCEEDED") << exec_.cause.value_or("");
+  EXPECT_EQ(output(), Json::parse(R"({"rows":7,"job":"load","var":7})"));
+}
+
+TEST_F(TransitionTest, JsonataCatchOutputDefaultsToTheErrorOutput) {
+  const std::string act = kActivity;
+  start(R"({"QueryLanguage":"JSONata","StartAt":"T","States":{
+    "T":{"Type":"Task","Resource":")" +
+            act + R"(","Catch":[
+          {"ErrorEquals":["Nope"],"Next":"Done"},
+          {"ErrorEquals":["States.ALL"],"Next":"Done",
+           "Assign":{"why":"{% $states.errorOutput.Cause %}"},
+           "Output":{"error":"{% $states.errorOutput.Error %}","in":"{% $states.input.k %}"}}],
+         "End":true},
+    "Done":{"Type":"Pass","Output":"{% $exists($why) ? $merge([$states.input, {'why': $why}]) : $states.input %}","End":true}}})",
+        R"({"k":1})");
+  ASSERT_TRUE(fail(1, "Boom", "bad day"));
+  ASSERT_EQ(exec_.status, "SUCCEEDED") << exec_.cause.value_or("");
+  EXPECT_EQ(output(), Json::parse(R"({"error":"Boom","in":1,"why":"bad day"})"));
+}
+
+TEST_F(TransitionTest, JsonataMapItemsSelectorAndCounts) {
+  start(R"({"QueryLanguage":"JSONata","StartAt":"M","States":{
+    "M":{"Type":"Map","Items":"{% $states.input.xs %}","MaxConcurrency":"{% 1 %}",
+         "ItemSelector":{"v":"{% $states.context.Map.Item.Value %}",
+                         "i":"{% $states.context.Map.Item.Index %}"},
+         "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass",
+           "Output":"{% $states.input.v * 10 + $states.input.i %}","End":true}}},
+         "Output":"{% $sum($states.result) %}","End":true}}})",
+        R"({"xs":[1,2,3]})");
+  ASSERT_EQ(exec_.status, "SUCCEEDED") << exec_.cause.value_or("");
+  EXPECT_EQ(output(), Json(63));  // 10 + 21 + 32
+}
+
+TEST_F(TransitionTest, JsonataMapItemsMustBeAnArray) {
+  start(R"({"QueryLanguage":"JSONata","StartAt":"M","States":{
+    "M":{"Type":"Map","Items":"{% $states.input.x %}",
+         "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},
+         "End":true}}})",
+        R"({"x":{"a":1}})");
+  EXPECT_EQ(exec_.status, "FAILED");
+  EXPECT_EQ(exec_.error, "States.QueryEvaluationError");
+  EXPECT_EQ(exec_.cause,
+            "An error occurred while executing the state 'M' (entered at the event id #2). The "
+            "JSONata expression '$states.input.x' specified for the field 'Items' returned an "
+            "unexpected result type. Expected 'array', but was 'object' for value: {\"a\":1}");
+}
+
+TEST_F(TransitionTest, JsonataWaitSecondsAndFailFields) {
+  start(R"({"QueryLanguage":"JSONata","StartAt":"W","States":{
+    "W":{"Type":"Wait","Seconds":"{% $states.input.s %}","Next":"F"},
+    "F":{"Type":"Fail","Error":"{% $states.input.e %}","Cause":"{% 'because ' & $states.input.e %}"}}})",
+        R"({"s":5,"e":"Custom"})");
+  ASSERT_NE(timer_set(kTimerWait), nullptr);
+  EXPECT_EQ(timer_set(kTimerWait)->due_ms, now_ + 5000);
+  now_ += 5000;
+  ASSERT_TRUE(fire(kTimerWait));
+  EXPECT_EQ(exec_.status, "FAILED");
+  EXPECT_EQ(exec_.error, "Custom");
+  EXPECT_EQ(exec_.cause, "because Custom");
+}
+
+TEST_F(TransitionTest, JsonPathAndJsonataStatesMixInOneMachine) {
+  start(R"({"StartAt":"A","States":{
+    "A":{"Type":"Pass","Parameters":{"x.$":"$.v"},"Assign":{"kept.$":"$.x"},"Next":"B"},
+    "B":{"Type":"Pass","QueryLanguage":"JSONata",
+         "Output":"{% {'x': $states.input.x + 1, 'kept': $kept} %}","Next":"C"},
+    "C":{"Type":"Pass","OutputPath":"$.x","End":true}}})",
+        R"({"v":41})");
+  ASSERT_EQ(exec_.status, "SUCCEEDED") << exec_.cause.value_or("");
+  EXPECT_EQ(output(), Json(42));
+}
+
+TEST_F(TransitionTest, JsonataStepFunctionsFunctions) {
+  start(R"({"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Pass","Output":{
+    "p":"{% $partition([1,2,3,4,5], 2) %}",
+    "r":"{% $range(0, 10, 5) %}",
+    "one":"{% $range(1, 9, 9) %}",
+    "j":"{% $parse('{\"a\":[1]}') %}",
+    "h":"{% $hash('abc', 'SHA-256') %}",
+    "u":"{% $uuid() %}",
+    "seeded":"{% $random(7) = $random(7) %}"},"End":true}}})");
+  ASSERT_EQ(exec_.status, "SUCCEEDED") << exec_.cause.value_or("");
+  Json out = output();
+  EXPECT_EQ(out["p"], Json::parse("[[1,2],[3,4],[5]]"));
+  EXPECT_EQ(out["r"], Json::parse("[0,5,10]"));
+  EXPECT_EQ(out["one"], Json(1));
+  EXPECT_EQ(out["j"], Json::parse(R"({"a":[1]})"));
+  EXPECT_EQ(out["h"], "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(out["u"], "00000000-0000-4000-8000-000000000001");
+  EXPECT_EQ(out["seeded"], true);
+}
+
+TEST_F(TransitionTest, JsonataHasNoEval) {
+  start(R"({"QueryLanguage":"JSONata","StartAt":"A","States":{
+    "A":{"Type":"Pass","Output":"{% $eval('1+1') %}","End":true}}})");
+  EXPECT_EQ(exec_.status, "FAILED");
+  EXPECT_EQ(exec_.error, "States.QueryEvaluationError");
+}
+
 }  // namespace
 }  // namespace stepd::engine
