@@ -263,16 +263,12 @@ def map_scale(port, pid, items):
     return {"items": items, "seconds": elapsed, "rss_growth_kib": max(0, peak[0] - base_rss)}
 
 
-def linear_fit(points):
-    """Least squares y = a + b x over (x, y) points: (a, b, largest relative residual)."""
-    n = len(points)
-    mx = sum(x for x, _ in points) / n
-    my = sum(y for _, y in points) / n
-    sxx = sum((x - mx) ** 2 for x, _ in points)
-    b = sum((x - mx) * (y - my) for x, y in points) / sxx if sxx else 0.0
-    a = my - b * mx
-    worst = max(abs(y - (a + b * x)) / y for x, y in points if y) if points else 0.0
-    return a, b, worst
+def per_item_spread(points):
+    """(items, seconds) points -> µs per item at each size, and the largest over the smallest
+    of those. Linear time keeps the ratio near 1; quadratic time makes it grow with the sizes
+    (10 from 1,000 to 10,000 items)."""
+    per_item = {n: 1e6 * t / n for n, t in points}
+    return per_item, max(per_item.values()) / min(per_item.values())
 
 
 def spread(values):
@@ -553,9 +549,9 @@ def main():
     if len({run["items"] for run in map_runs}) >= 2:
         medians = [(n, summary[f"map_{n}_s"]["median"])
                    for n in sorted({run["items"] for run in map_runs})]
-        a, b, worst = linear_fit(medians)
-        map_scale_fit = {"intercept_s": a, "seconds_per_item": b, "worst_residual": worst,
-                         "linear": worst <= 0.15}
+        per_item, ratio = per_item_spread(medians)
+        map_scale_fit = {"us_per_item": per_item, "largest_over_smallest": ratio,
+                         "linear": ratio <= 1.5}
     med = {k: v["median"] for k, v in summary.items()}
 
     # (key, label, baseline key or None, target ratio or absolute target, kind)
@@ -625,10 +621,11 @@ def main():
         print(f"| {label} | {fmt.format(s['min'])} | {fmt.format(s['median'])} | "
               f"{fmt.format(s['max'])} | {baseline} | {ratio} | {tgt} | {met} |")
     if map_scale_fit:
-        print(f"Map scale: time ≈ {map_scale_fit['intercept_s'] * 1000:.0f} ms + "
-              f"{map_scale_fit['seconds_per_item'] * 1e6:.0f} µs × items; largest deviation of a "
-              f"median from that line {map_scale_fit['worst_residual']:.0%} "
-              f"({'linear' if map_scale_fit['linear'] else 'NOT linear'} within 15 %)")
+        print("Map scale, median time per item: " +
+              ", ".join(f"{n:,} items {us:.1f} µs" for n, us in
+                        map_scale_fit["us_per_item"].items()) +
+              f"; largest / smallest {map_scale_fit['largest_over_smallest']:.2f} "
+              f"({'linear' if map_scale_fit['linear'] else 'NOT linear'}: ≤ 1.5 counts as linear)")
     if sql:
         print("SQL ratios (medians): " + ", ".join(f"{k} {v:.3f}" for k, v in sql["ratios"].items()))
     if failures:
