@@ -1165,6 +1165,28 @@ TEST_F(TransitionTest, JsonataStepFunctionsFunctions) {
   EXPECT_EQ(out["seeded"], true);
 }
 
+// Hostile expressions end the state with an error instead of hanging or exhausting the server.
+TEST_F(TransitionTest, JsonataEvaluationIsBounded) {
+  for (const char* expr :
+       {"($f := function($n){ $n > 0 ? 1 + $f($n - 1) : 0 }; $f(100000))",  // depth
+        "$count([1..100000000])",                                           // size
+        "$sum([1..5000].($x := $; [1..5000].($x)))",                        // steps
+        "$range(0, 1e12, 1)",                                               // SFN function
+        "$contains($pad('', 20000, 'a'), /(a*)*b/)"}) {  // linear regex: just false
+    history_.clear();
+    start(R"({"QueryLanguage":"JSONata","StartAt":"A","States":{
+      "A":{"Type":"Pass","Output":"{% )" +
+          std::string(expr) + R"( %}","End":true}}})");
+    if (std::string(expr).find("/(a*)*b/") != std::string::npos) {
+      EXPECT_EQ(exec_.status, "SUCCEEDED") << expr;
+      EXPECT_EQ(output(), Json(false));
+    } else {
+      EXPECT_EQ(exec_.status, "FAILED") << expr;
+      EXPECT_EQ(exec_.error, "States.QueryEvaluationError") << expr;
+    }
+  }
+}
+
 TEST_F(TransitionTest, JsonataHasNoEval) {
   start(R"({"QueryLanguage":"JSONata","StartAt":"A","States":{
     "A":{"Type":"Pass","Output":"{% $eval('1+1') %}","End":true}}})");
