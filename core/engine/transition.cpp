@@ -27,6 +27,9 @@ using asl::StateType;
 
 constexpr size_t kMaxPayloadBytes = 262144;
 constexpr size_t kMaxVariableBytes = 10485760;
+// AWS's cap on every *Seconds field (core/asl/parser.cpp checks literals against it); values read
+// at run time are capped to it so that the millisecond arithmetic on them cannot overflow.
+constexpr int64_t kMaxSeconds = 99999999;
 
 // Compact JSON text; invalid UTF-8 (say, from States.Base64Decode) is replaced, not thrown on.
 std::string text(const Json& j) {
@@ -1355,19 +1358,29 @@ class Stepper {
     return literal;
   }
 
-  // A JSONata field that must be a whole number (Seconds, TimeoutSeconds, MaxConcurrency ...).
+  // A JSONata field that must be a whole number (Seconds, TimeoutSeconds, MaxConcurrency ...),
+  // at least `min`. Values beyond kMaxSeconds are capped there: no field needs more, and the
+  // millisecond arithmetic on them must not overflow.
   std::optional<int64_t> jsonata_integer(const State& s, const std::string& name,
                                          const Json& states, int64_t min) {
     std::optional<Json> v = jsonata_value(s, name, states, std::nullopt);
     if (!v) return std::nullopt;
-    bool whole = v->is_number_integer() || v->is_number_unsigned() ||
-                 (v->is_number_float() && std::trunc(v->get<double>()) == v->get<double>() &&
-                  std::abs(v->get<double>()) < 9.0e15);
-    if (!whole || static_cast<int64_t>(v->get<double>()) < min) {
+    std::optional<int64_t> n;
+    if (v->is_number_unsigned()) {
+      n = static_cast<int64_t>(std::min<uint64_t>(v->get<uint64_t>(), kMaxSeconds));
+    } else if (v->is_number_integer()) {
+      n = std::min<int64_t>(v->get<int64_t>(), kMaxSeconds);
+    } else if (v->is_number_float()) {
+      double d = v->get<double>();
+      if (std::isfinite(d) && std::trunc(d) == d) {
+        n = static_cast<int64_t>(std::clamp(d, -1.0, static_cast<double>(kMaxSeconds)));
+      }
+    }
+    if (!n || *n < min) {
       asl::unexpected_result_type(s.jsonata_field(name), name,
                                   min > 0 ? "positive integer" : "non-negative integer", *v);
     }
-    return v->is_number_float() ? static_cast<int64_t>(v->get<double>()) : v->get<int64_t>();
+    return n;
   }
 
   Json select_path(const asl::PathField& f, const Json& doc, const Json& ctx) {
@@ -1620,7 +1633,7 @@ class Stepper {
                               "The SecondsPath parameter references a negative value: " +
                                   s.seconds_path + " == " + v->dump());
       }
-      due += secs * 1000;
+      due += std::min<int64_t>(secs, kMaxSeconds) * 1000;  // no overflow for a huge value
     } else if (!s.timestamp_path.empty()) {
       asl::EvalScope scope = scope_of(effective, ctx);
       auto v = asl::resolve_path(s.timestamp_path, scope);
@@ -1728,7 +1741,7 @@ class Stepper {
                                                   "positive integer: " +
                                                   path + " == " + (v ? v->dump() : "null"));
     }
-    return v->get<int64_t>();
+    return std::min<int64_t>(v->get<int64_t>(), kMaxSeconds);
   }
 
   // Schedules a new attempt of the Task state `s` (the frame holds its raw input).

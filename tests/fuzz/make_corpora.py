@@ -21,7 +21,7 @@ import struct
 import sys
 
 TARGETS = ["asl_definition", "json_path", "intrinsics", "choice_rule", "payload_template",
-           "task_token", "aws_json_request", "rest_request", "sql_script", "sigv4"]
+           "task_token", "aws_json_request", "rest_request", "sql_script", "sigv4", "jsonata"]
 SEPARATOR = "\n---\n"  # tests/fuzz/fuzz_input.h: kPartSeparator
 TOKEN_KEY = b"k" * 32  # tests/fuzz/task_token_fuzz.cpp: the codec's fixed key
 ROLE = "arn:aws:iam::123456789012:role/stepd"
@@ -83,6 +83,8 @@ def add_case(corpus, case):
     doc = compact(case.get("input", {}))
 
     def visit(key, value):
+        if isinstance(value, str) and value.startswith("{%") and value.endswith("%}"):
+            corpus.add("jsonata", value[2:-2].strip() + SEPARATOR + doc)
         if isinstance(value, str) and key is not None:
             if key.endswith(".$") or key.endswith("Path") or key == "Variable":
                 if value.startswith("States."):

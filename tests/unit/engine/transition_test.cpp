@@ -1187,6 +1187,30 @@ TEST_F(TransitionTest, JsonataEvaluationIsBounded) {
   }
 }
 
+// A huge number of seconds read at run time is capped to AWS's 99999999 instead of overflowing
+// the millisecond arithmetic.
+TEST_F(TransitionTest, HugeWaitSecondsAreCapped) {
+  start(R"({"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$.s","End":true}}})",
+        R"({"s":9223372036854775807})");
+  ASSERT_NE(timer_set(kTimerWait), nullptr);
+  EXPECT_EQ(timer_set(kTimerWait)->due_ms, now_ + int64_t{99999999} * 1000);
+  history_.clear();
+  start(R"({"QueryLanguage":"JSONata","StartAt":"W","States":{
+    "W":{"Type":"Wait","Seconds":"{% $states.input.s %}","End":true}}})",
+        R"({"s":18446744073709551615})");
+  ASSERT_NE(timer_set(kTimerWait), nullptr);
+  EXPECT_EQ(timer_set(kTimerWait)->due_ms, now_ + int64_t{99999999} * 1000);
+}
+
+// A JSONata function can build a string that is not UTF-8 ($base64decode of any bytes); the
+// engine writes it with U+FFFD for each bad byte (as all its text), it does not escape.
+TEST_F(TransitionTest, JsonataTextThatIsNotUtf8IsWrittenWithReplacements) {
+  start(R"({"QueryLanguage":"JSONata","StartAt":"A","States":{
+    "A":{"Type":"Pass","Output":"{% $base64decode('/w==') %}","End":true}}})");
+  ASSERT_EQ(exec_.status, "SUCCEEDED");
+  EXPECT_EQ(output(), Json("\xEF\xBF\xBD"));
+}
+
 TEST_F(TransitionTest, JsonataHasNoEval) {
   start(R"({"QueryLanguage":"JSONata","StartAt":"A","States":{
     "A":{"Type":"Pass","Output":"{% $eval('1+1') %}","End":true}}})");
