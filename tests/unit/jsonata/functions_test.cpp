@@ -258,5 +258,33 @@ TEST(JsonataMoreFunctions, CloneRandomShuffleUrls) {
   EXPECT_EQ(error_code("$decodeUrlComponent('%FF')"), "D3140");
 }
 
+TEST(JsonataNumericFunctions, FormatNumber) {
+  // The examples of the JSONata documentation.
+  EXPECT_EQ(eval("$formatNumber(12345.6, '#,###.00')"), "12,345.60");
+  EXPECT_EQ(eval("$formatNumber(1234.5678, '00.000e0')"), "12.346e2");
+  EXPECT_EQ(eval("$formatNumber(34.555, '#0.00;(#0.00)')"), "34.56");
+  EXPECT_EQ(eval("$formatNumber(-34.555, '#0.00;(#0.00)')"), "(34.56)");
+  EXPECT_EQ(eval("$formatNumber(0.14, '01%')"), "14%");
+  EXPECT_EQ(eval("$formatNumber(0.4857,'###.#\u2030')"), "485.7\u2030");
+  EXPECT_EQ(eval("$formatNumber(0.14, '###pm', {'per-mille': 'pm'})"), "140pm");
+  EXPECT_EQ(eval("$formatNumber(1234.5678, '\u2460\u2460.\u2460\u2460\u2460e\u2460', "
+                 "{'zero-digit': '\u245f'})"),
+            "\u2460\u2461.\u2462\u2463\u2465e\u2461");
+  // More of the rules.
+  EXPECT_EQ(eval("$formatNumber(-1234567.891, '#,##0.0')"), "-1,234,567.9");
+  EXPECT_EQ(eval("$formatNumber(7, '000')"), "007");
+  EXPECT_EQ(eval("$formatNumber(0.5, '#.##')"), ".5");
+  EXPECT_EQ(eval("$formatNumber(1234567, '#,##,###')"), "12,34,567");
+  EXPECT_EQ(eval("$formatNumber(1234.5, '#.###,##', {'decimal-separator': ',', "
+                 "'grouping-separator': '.'})"),
+            "1.234,5");
+  EXPECT_EQ(eval("$formatNumber(0.000123, '0.00e00')"), "1.23e-04");
+  EXPECT_EQ(error_code("$formatNumber(1, 'x')"), "D3085");
+  EXPECT_EQ(error_code("$formatNumber(1, '#.#.#')"), "D3081");
+  EXPECT_EQ(error_code("$formatNumber(1, '0;0;0')"), "D3080");
+  EXPECT_EQ(error_code("$formatNumber(1, '#%%')"), "D3082");
+  EXPECT_EQ(eval("$formatNumber(nothing, '#')"), "<undefined>");
+}
+
 }  // namespace
 }  // namespace stepd::jsonata
