@@ -660,6 +660,357 @@ Value f_format_number(Args& a, const CallSite& s) {
   return str(std::move(out));
 }
 
+// ---- $formatInteger / $parseInteger: XPath F&O 3.1 format-integer pictures --------------------
+
+const char* const kFew[] = {"zero",    "one",     "two",       "three",    "four",
+                            "five",    "six",     "seven",     "eight",    "nine",
+                            "ten",     "eleven",  "twelve",    "thirteen", "fourteen",
+                            "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"};
+const char* const kFewOrdinal[] = {
+    "zeroth",     "first",     "second",    "third",       "fourth",     "fifth",     "sixth",
+    "seventh",    "eighth",    "ninth",     "tenth",       "eleventh",   "twelfth",   "thirteenth",
+    "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth"};
+const char* const kTens[] = {"twenty", "thirty",  "forty",  "fifty",
+                             "sixty",  "seventy", "eighty", "ninety"};
+const char* const kScales[] = {"thousand", "million", "billion", "trillion"};
+
+// English words as JSONata writes them: "two thousand, seven hundred and eighty-nine".
+std::string integer_words(uint64_t n, bool ordinal, bool after) {
+  std::string w;
+  if (n < 20) {
+    w = std::string(after ? " and " : "") + (ordinal ? kFewOrdinal[n] : kFew[n]);
+  } else if (n < 100) {
+    w = std::string(after ? " and " : "") + kTens[n / 10 - 2];
+    if (n % 10 != 0) {
+      w += "-" + integer_words(n % 10, ordinal, false);
+    } else if (ordinal) {
+      w = w.substr(0, w.size() - 1) + "ieth";
+    }
+  } else if (n < 1000) {
+    w = std::string(after ? ", " : "") + kFew[n / 100] + " hundred";
+    if (n % 100 != 0) {
+      w += integer_words(n % 100, ordinal, true);
+    } else if (ordinal) {
+      w += "th";
+    }
+  } else {
+    int scale = 0;
+    uint64_t factor = 1000;
+    while (scale + 1 < 4 && n / factor >= 1000) {
+      factor *= 1000;
+      ++scale;
+    }
+    uint64_t high = n / factor, rest = n % factor;
+    w = std::string(after ? ", " : "") + integer_words(high, false, false) + " " + kScales[scale];
+    if (rest != 0) {
+      w += integer_words(rest, ordinal, true);
+    } else if (ordinal) {
+      w += "th";
+    }
+  }
+  return w;
+}
+
+std::string roman(uint64_t n) {
+  static const std::pair<uint64_t, const char*> kSymbols[] = {
+      {1000, "M"}, {900, "CM"}, {500, "D"}, {400, "CD"}, {100, "C"}, {90, "XC"}, {50, "L"},
+      {40, "XL"},  {10, "X"},   {9, "IX"},  {5, "V"},    {4, "IV"},  {1, "I"}};
+  std::string out;
+  for (const auto& [value, symbol] : kSymbols) {
+    while (n >= value) {
+      out += symbol;
+      n -= value;
+    }
+  }
+  return out;
+}
+
+std::string letters(uint64_t n, char base) {  // 1 -> a, 26 -> z, 27 -> aa
+  std::string out;
+  while (n > 0) {
+    --n;
+    out.insert(out.begin(), static_cast<char>(base + n % 26));
+    n /= 26;
+  }
+  return out;
+}
+
+std::string ordinal_suffix(uint64_t n) {
+  if (n % 100 >= 11 && n % 100 <= 13) return "th";
+  switch (n % 10) {
+    case 1:
+      return "st";
+    case 2:
+      return "nd";
+    case 3:
+      return "rd";
+    default:
+      return "th";
+  }
+}
+
+struct IntegerPicture {
+  enum class Kind { kDecimal, kLetters, kRoman, kWords } kind = Kind::kDecimal;
+  bool upper = false, title = false, ordinal = false;
+  std::u32string pattern;  // kDecimal: the digit pattern as written
+  char32_t zero = U'0';
+};
+
+IntegerPicture parse_integer_picture(const std::string& picture, const CallSite& s) {
+  IntegerPicture p;
+  std::string primary = picture, modifier;
+  size_t semi = picture.rfind(';');
+  if (semi != std::string::npos) {
+    primary = picture.substr(0, semi);
+    modifier = picture.substr(semi + 1);
+  }
+  p.ordinal = modifier.find('o') != std::string::npos;
+  if (primary == "a" || primary == "A") {
+    p.kind = IntegerPicture::Kind::kLetters;
+    p.upper = primary == "A";
+  } else if (primary == "i" || primary == "I") {
+    p.kind = IntegerPicture::Kind::kRoman;
+    p.upper = primary == "I";
+  } else if (primary == "w" || primary == "W" || primary == "Ww") {
+    p.kind = IntegerPicture::Kind::kWords;
+    p.upper = primary == "W";
+    p.title = primary == "Ww";
+  } else {
+    p.pattern = utf32(primary);
+    bool any = false;
+    for (char32_t c : p.pattern) {
+      if (c >= U'0' && c <= U'9') {
+        any = true;
+      } else if (c == U'\u2460' || (c > U'\u2460' && c <= U'\u2468')) {
+        any = true;
+        p.zero = U'\u245f';
+      }
+    }
+    if (!any) {
+      Evaluator::fail("D3130", s.position,
+                      "Formatting or parsing an integer as a sequence starting with " + primary +
+                          " is not supported by this implementation");
+    }
+  }
+  return p;
+}
+
+std::string apply_case(std::string w, const IntegerPicture& p) {
+  if (p.upper) {
+    for (char& c : w) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  } else if (p.title) {
+    bool start = true;
+    for (char& c : w) {
+      if (start && std::isalpha(static_cast<unsigned char>(c))) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      }
+      start = c == ' ' || c == '-';
+    }
+  }
+  return w;
+}
+
+Value f_format_integer(Args& a, const CallSite& s) {
+  auto d = num_arg(a, 0, s);
+  const std::string* picture = str_arg(a, 1, s);
+  if (!d) return Value();
+  if (picture == nullptr) bad_arg(s, 1);
+  IntegerPicture p = parse_integer_picture(*picture, s);
+  double v = std::trunc(*d);
+  if (std::fabs(v) >= 1e18) {
+    Evaluator::fail("D3001", s.position, "The number is too large to format as an integer");
+  }
+  bool negative = v < 0;
+  auto n = static_cast<uint64_t>(std::fabs(v));
+  std::string out;
+  switch (p.kind) {
+    case IntegerPicture::Kind::kLetters:
+      out = letters(n, p.upper ? 'A' : 'a');
+      break;
+    case IntegerPicture::Kind::kRoman:
+      out = roman(n);
+      if (!p.upper) {
+        for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+      break;
+    case IntegerPicture::Kind::kWords:
+      out = apply_case(integer_words(n, p.ordinal, false), p);
+      break;
+    case IntegerPicture::Kind::kDecimal: {
+      // Mandatory digits and grouping separators, from the right.
+      int min_digits = 0;
+      std::vector<std::pair<int, char32_t>> groups;  // digits to the right, separator
+      int right = 0;
+      for (size_t i = p.pattern.size(); i-- > 0;) {
+        char32_t c = p.pattern[i];
+        bool digit = (c >= p.zero && c <= p.zero + 9) || c == U'#';
+        if (digit) {
+          ++right;
+          if (c != U'#') ++min_digits;
+        } else {
+          groups.push_back({right, c});
+        }
+      }
+      int interval = 0;
+      if (!groups.empty()) {
+        bool regular = groups[0].first > 0;
+        for (size_t k = 0; regular && k < groups.size(); ++k) {
+          regular = groups[k].first == groups[0].first * static_cast<int>(k + 1) &&
+                    groups[k].second == groups[0].second;
+        }
+        if (regular) interval = groups[0].first;
+      }
+      std::string digits = std::to_string(n);
+      while (static_cast<int>(digits.size()) < min_digits) digits.insert(digits.begin(), '0');
+      std::u32string text;
+      for (size_t i = 0; i < digits.size(); ++i) {
+        text += static_cast<char32_t>(p.zero + (digits[i] - '0'));
+        size_t left = digits.size() - i - 1;
+        if (left == 0) continue;
+        if (interval > 0 && left % static_cast<size_t>(interval) == 0) {
+          text += groups[0].second;
+        } else if (interval == 0) {
+          for (const auto& [pos, sep] : groups) {
+            if (static_cast<size_t>(pos) == left) text += sep;
+          }
+        }
+      }
+      out = utf8(text);
+      if (p.ordinal) out += ordinal_suffix(n);
+      break;
+    }
+  }
+  return str(negative ? "-" + out : out);
+}
+
+Value f_parse_integer(Args& a, const CallSite& s) {
+  const std::string* text = str_arg(a, 0, s);
+  const std::string* picture = str_arg(a, 1, s);
+  if (text == nullptr) return Value();
+  if (picture == nullptr) bad_arg(s, 1);
+  IntegerPicture p = parse_integer_picture(*picture, s);
+  auto fail = [&] {
+    Evaluator::fail("D3137", s.position,
+                    "Cannot parse '" + *text + "' with the picture '" + *picture + "'");
+  };
+  std::string t = *text;
+  bool negative = !t.empty() && t[0] == '-';
+  if (negative) t.erase(0, 1);
+  uint64_t n = 0;
+  switch (p.kind) {
+    case IntegerPicture::Kind::kLetters:
+      for (char c : t) {
+        char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (l < 'a' || l > 'z') fail();
+        n = n * 26 + static_cast<uint64_t>(l - 'a' + 1);
+      }
+      break;
+    case IntegerPicture::Kind::kRoman: {
+      auto value = [](char c) -> uint64_t {
+        switch (std::toupper(static_cast<unsigned char>(c))) {
+          case 'I':
+            return 1;
+          case 'V':
+            return 5;
+          case 'X':
+            return 10;
+          case 'L':
+            return 50;
+          case 'C':
+            return 100;
+          case 'D':
+            return 500;
+          case 'M':
+            return 1000;
+          default:
+            return 0;
+        }
+      };
+      for (size_t i = 0; i < t.size(); ++i) {
+        uint64_t v = value(t[i]);
+        if (v == 0) fail();
+        uint64_t next = i + 1 < t.size() ? value(t[i + 1]) : 0;
+        if (next > v) {
+          n += next - v;
+          ++i;
+        } else {
+          n += v;
+        }
+      }
+      break;
+    }
+    case IntegerPicture::Kind::kWords: {
+      // Words, with "and", commas and hyphens as separators; a scale word multiplies what
+      // came since the last larger scale.
+      std::string lower;
+      for (char c : t)
+        lower += (c == ',' || c == '-')
+                     ? ' '
+                     : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      uint64_t total = 0, current = 0;
+      size_t at = 0;
+      bool any = false;
+      while (at < lower.size()) {
+        size_t end = lower.find(' ', at);
+        if (end == std::string::npos) end = lower.size();
+        std::string word = lower.substr(at, end - at);
+        at = end + 1;
+        if (word.empty() || word == "and") continue;
+        any = true;
+        bool found = false;
+        for (uint64_t k = 0; k < 20 && !found; ++k) {
+          if (word == kFew[k] || word == kFewOrdinal[k]) {
+            current += k;
+            found = true;
+          }
+        }
+        for (uint64_t k = 0; k < 8 && !found; ++k) {
+          std::string tens = kTens[k];
+          if (word == tens || word == tens.substr(0, tens.size() - 1) + "ieth") {
+            current += (k + 2) * 10;
+            found = true;
+          }
+        }
+        if (!found && (word == "hundred" || word == "hundredth")) {
+          current *= 100;
+          found = true;
+        }
+        uint64_t factor = 1000;
+        for (int k = 0; k < 4 && !found; ++k, factor *= 1000) {
+          std::string scale = kScales[k];
+          if (word == scale || word == scale + "th") {
+            total += current * factor;
+            current = 0;
+            found = true;
+          }
+        }
+        if (!found) fail();
+      }
+      if (!any) fail();
+      n = total + current;
+      break;
+    }
+    case IntegerPicture::Kind::kDecimal: {
+      std::u32string u = utf32(t);
+      std::string digits;
+      for (char32_t c : u) {
+        if (c >= p.zero && c <= p.zero + 9) {
+          digits += static_cast<char>('0' + (c - p.zero));
+        } else if (p.ordinal && (c >= U'a' && c <= U'z')) {
+          continue;  // 1st, 2nd ...
+        } else if (p.pattern.find(c) == std::u32string::npos) {
+          fail();  // only the picture's separators may appear
+        }
+      }
+      if (digits.empty() || digits.size() > 18) fail();
+      n = std::stoull(digits);
+      break;
+    }
+  }
+  double v = static_cast<double>(n);
+  return num(negative ? -v : v);
+}
+
 Value f_sum(Args& a, const CallSite& s) {
   if (a[0].undefined()) return Value();
   double t = 0;
@@ -1530,6 +1881,8 @@ const std::map<std::string, Builtin, std::less<>>& library() {
     add("base64decode", f_base64decode, 1, 1, true);
     add("formatBase", f_format_base, 1, 2, false);
     add("formatNumber", f_format_number, 2, 3, false);
+    add("formatInteger", f_format_integer, 2, 2, false);
+    add("parseInteger", f_parse_integer, 2, 2, false);
     add("clone", f_clone, 1, 1, false);
     add("random", f_random, 0, 0, false);
     add("shuffle", f_shuffle, 1, 1, false);

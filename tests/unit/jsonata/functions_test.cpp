@@ -286,5 +286,29 @@ TEST(JsonataNumericFunctions, FormatNumber) {
   EXPECT_EQ(eval("$formatNumber(nothing, '#')"), "<undefined>");
 }
 
+TEST(JsonataNumericFunctions, FormatAndParseInteger) {
+  EXPECT_EQ(eval("$formatInteger(2789, 'w')"), "two thousand, seven hundred and eighty-nine");
+  EXPECT_EQ(eval("$formatInteger(1999, 'I')"), "MCMXCIX");
+  EXPECT_EQ(eval("$formatInteger(1999, 'i')"), "mcmxcix");
+  EXPECT_EQ(eval("$formatInteger(28, 'A')"), "AB");
+  EXPECT_EQ(eval("$formatInteger(1234567, '#,##0')"), "1,234,567");
+  EXPECT_EQ(eval("$formatInteger(42, '0000')"), "0042");
+  EXPECT_EQ(eval("$formatInteger(-7, '0')"), "-7");
+  EXPECT_EQ(eval("$formatInteger(22, '0;o')"), "22nd");
+  EXPECT_EQ(eval("$formatInteger(13, '0;o')"), "13th");
+  EXPECT_EQ(eval("$formatInteger(21, 'w;o')"), "twenty-first");
+  EXPECT_EQ(eval("$formatInteger(100, 'Ww')"), "One Hundred");
+  EXPECT_EQ(eval("$formatInteger(3000000, 'W')"), "THREE MILLION");
+  EXPECT_EQ(eval("$formatInteger(0, 'w')"), "zero");
+  EXPECT_EQ(eval("$parseInteger('twelve thousand, four hundred and seventy-six', 'w')"), 12476);
+  EXPECT_EQ(eval("$parseInteger('12,345,678', '#,##0')"), 12345678);
+  EXPECT_EQ(eval("$parseInteger('MCMXCIX', 'I')"), 1999);
+  EXPECT_EQ(eval("$parseInteger('ab', 'a')"), 28);
+  EXPECT_EQ(eval("$parseInteger('22nd', '0;o')"), 22);
+  EXPECT_EQ(eval("$parseInteger($formatInteger(987654321, 'w'), 'w')"), 987654321);
+  EXPECT_EQ(error_code("$parseInteger('12x', '0')"), "D3137");
+  EXPECT_EQ(error_code("$formatInteger(1, 'x')"), "D3130");
+}
+
 }  // namespace
 }  // namespace stepd::jsonata
