@@ -339,6 +339,678 @@ Value f_round(Args& a, const CallSite& s) {
   return num(std::isfinite(out) ? out : *d);
 }
 
+// ---- $formatNumber: XPath F&O 3.1 format-number pictures ---------------------------------------
+
+std::u32string utf32(const std::string& s) {
+  std::u32string out;
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
+    if (len == 1 || i + len > s.size()) {
+      out += c;
+      ++i;
+      continue;
+    }
+    char32_t cp = len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
+    for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    out += cp;
+    i += len;
+  }
+  return out;
+}
+
+std::string utf8(const std::u32string& s) {
+  std::string out;
+  for (char32_t c : s) {
+    if (c < 0x80) {
+      out += static_cast<char>(c);
+    } else if (c < 0x800) {
+      out += static_cast<char>(0xC0 | (c >> 6));
+      out += static_cast<char>(0x80 | (c & 0x3F));
+    } else if (c < 0x10000) {
+      out += static_cast<char>(0xE0 | (c >> 12));
+      out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (c & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (c >> 18));
+      out += static_cast<char>(0x80 | ((c >> 12) & 0x3F));
+      out += static_cast<char>(0x80 | ((c >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (c & 0x3F));
+    }
+  }
+  return out;
+}
+
+struct DecimalFormat {
+  char32_t decimal = U'.', grouping = U',', exponent = U'e', zero = U'0', digit = U'#',
+           pattern = U';';
+  // Passive markers, written in the prefix or suffix; JSONata lets them be longer than one
+  // character ({'per-mille': 'pm'}).
+  std::u32string percent = U"%", per_mille = U"\u2030";
+  std::u32string minus = U"-", infinity = U"Infinity", nan = U"NaN";
+};
+
+// One sub-picture (the positive or the negative one), split into its parts.
+struct SubPicture {
+  std::u32string prefix, integer, fraction, exponent, suffix;
+  bool has_decimal = false, has_exponent = false, percent = false, per_mille = false;
+};
+
+[[noreturn]] void picture_error(const CallSite& s, const char* code, const std::string& what) {
+  Evaluator::fail(code, s.position, "The picture string of $formatNumber " + what);
+}
+
+SubPicture split_sub_picture(const std::u32string& p, const DecimalFormat& f, const CallSite& s) {
+  auto is_digit = [&](char32_t c) { return c >= f.zero && c <= f.zero + 9; };
+  auto active = [&](char32_t c) {
+    return is_digit(c) || c == f.digit || c == f.decimal || c == f.grouping;
+  };
+  size_t first = 0;
+  while (first < p.size() && !active(p[first])) ++first;
+  size_t last = p.size();
+  while (last > first && !active(p[last - 1])) --last;
+  SubPicture sp;
+  sp.prefix = p.substr(0, first);
+  std::u32string body = p.substr(first, last - first);
+  sp.suffix = p.substr(last);
+  // An exponent separator inside the body, followed by digits only, starts the exponent.
+  size_t exp = std::u32string::npos;
+  for (size_t i = 0; i < body.size(); ++i) {
+    if (body[i] == f.exponent && i + 1 < body.size()) {
+      bool digits = true;
+      for (size_t k = i + 1; k < body.size(); ++k) digits = digits && is_digit(body[k]);
+      if (digits) {
+        exp = i;
+        break;
+      }
+    }
+  }
+  if (exp == std::u32string::npos && !sp.suffix.empty() && sp.suffix[0] == f.exponent) {
+    size_t k = 1;
+    while (k < sp.suffix.size() && is_digit(sp.suffix[k])) ++k;
+    if (k > 1) {
+      body += sp.suffix.substr(0, k);
+      exp = body.size() - k;
+      sp.suffix = sp.suffix.substr(k);
+    }
+  }
+  std::u32string mantissa = body;
+  if (exp != std::u32string::npos) {
+    sp.has_exponent = true;
+    sp.exponent = body.substr(exp + 1);
+    mantissa = body.substr(0, exp);
+  }
+  size_t dot = mantissa.find(f.decimal);
+  if (dot != std::u32string::npos) {
+    if (mantissa.find(f.decimal, dot + 1) != std::u32string::npos) {
+      picture_error(s, "D3081", "has more than one decimal separator");
+    }
+    sp.has_decimal = true;
+    sp.integer = mantissa.substr(0, dot);
+    sp.fraction = mantissa.substr(dot + 1);
+  } else {
+    sp.integer = mantissa;
+  }
+  auto occurrences = [&](const std::u32string& marker) {
+    size_t n = 0;
+    for (const std::u32string* part : {&sp.prefix, &sp.suffix}) {
+      for (size_t at = part->find(marker); !marker.empty() && at != std::u32string::npos;
+           at = part->find(marker, at + marker.size())) {
+        ++n;
+      }
+    }
+    return n;
+  };
+  size_t percents = occurrences(f.percent), per_milles = occurrences(f.per_mille);
+  if (percents > 1) picture_error(s, "D3082", "has more than one percent sign");
+  if (per_milles > 1) picture_error(s, "D3083", "has more than one per-mille sign");
+  sp.percent = percents == 1;
+  sp.per_mille = per_milles == 1;
+  if (sp.percent && sp.per_mille) {
+    picture_error(s, "D3084", "has both a percent and a per-mille sign");
+  }
+  bool any_digit = false;
+  for (char32_t c : mantissa) any_digit = any_digit || is_digit(c) || c == f.digit;
+  if (!any_digit) picture_error(s, "D3085", "has no digit or optional digit in its mantissa");
+  for (char32_t c : mantissa) {
+    if (!active(c)) picture_error(s, "D3086", "has a passive character between active ones");
+  }
+  if (!sp.integer.empty() && sp.integer.back() == f.grouping) {
+    picture_error(s, "D3088", "has a grouping separator at the end of the integer part");
+  }
+  if (mantissa.find(std::u32string{f.grouping, f.grouping}) != std::u32string::npos ||
+      (sp.has_decimal && ((!sp.integer.empty() && sp.integer.back() == f.grouping) ||
+                          (!sp.fraction.empty() && sp.fraction.front() == f.grouping)))) {
+    picture_error(s, "D3087", "has a grouping separator next to another or the decimal one");
+  }
+  bool seen_digit = false;
+  for (char32_t c : sp.integer) {
+    if (is_digit(c)) seen_digit = true;
+    if (c == f.digit && seen_digit) {
+      picture_error(s, "D3090", "has an optional digit after a digit in the integer part");
+    }
+  }
+  bool seen_optional = false;
+  for (char32_t c : sp.fraction) {
+    if (c == f.digit) seen_optional = true;
+    if (is_digit(c) && seen_optional) {
+      picture_error(s, "D3091", "has a digit after an optional digit in the fraction part");
+    }
+  }
+  if (sp.has_exponent && (sp.percent || sp.per_mille)) {
+    picture_error(s, "D3092", "has an exponent and a percent or per-mille sign");
+  }
+  return sp;
+}
+
+std::string format_with_picture(double value, const SubPicture& sp, const SubPicture* negative,
+                                const DecimalFormat& f) {
+  auto is_digit = [&](char32_t c) { return c >= f.zero && c <= f.zero + 9; };
+  int min_int = 0, max_frac = 0, min_frac = 0, min_exp = 0;
+  std::vector<int> groups;  // grouping positions, counted in digits from the decimal point
+  int digits_right = 0;
+  for (size_t i = sp.integer.size(); i-- > 0;) {
+    char32_t c = sp.integer[i];
+    if (c == f.grouping) {
+      groups.push_back(digits_right);
+    } else {
+      ++digits_right;
+      if (is_digit(c)) ++min_int;
+    }
+  }
+  for (char32_t c : sp.fraction) {
+    if (is_digit(c)) ++min_frac;
+    if (is_digit(c) || c == f.digit) ++max_frac;
+  }
+  for (char32_t c : sp.exponent) {
+    if (is_digit(c)) ++min_exp;
+  }
+  if (min_int == 0 && max_frac == 0) {
+    if (sp.has_exponent) {
+      min_frac = max_frac = 1;
+    } else {
+      min_int = 1;
+    }
+  }
+  // Regular grouping: every position a multiple of the first, with none missing.
+  int interval = 0;
+  if (!groups.empty()) {
+    std::sort(groups.begin(), groups.end());
+    bool regular = groups[0] > 0;
+    for (size_t k = 0; regular && k < groups.size(); ++k) {
+      regular = groups[k] == groups[0] * static_cast<int>(k + 1);
+    }
+    if (regular) interval = groups[0];
+  }
+
+  double v = std::fabs(value);
+  if (sp.percent) v = shift_decimal(v, 2);
+  if (sp.per_mille) v = shift_decimal(v, 3);
+  int exponent = 0;
+  auto round_to = [&](double x) {
+    double shifted = shift_decimal(x, max_frac);
+    double r = std::round(shifted);
+    if (std::fabs(shifted - std::trunc(shifted)) == 0.5) r = 2 * std::round(shifted / 2);
+    return shift_decimal(r, -max_frac);
+  };
+  if (sp.has_exponent && v != 0) {
+    exponent = static_cast<int>(std::floor(std::log10(v))) + 1 - min_int;
+    double m = round_to(shift_decimal(v, -exponent));
+    if (m >= std::pow(10.0, std::max(min_int, 1)) && min_int > 0) {
+      ++exponent;
+      m = round_to(shift_decimal(v, -exponent));
+    }
+    v = m;
+  } else {
+    v = round_to(v);
+  }
+  char buf[512];
+  std::snprintf(buf, sizeof buf, "%.*f", max_frac, v);
+  std::string text = buf;
+  size_t dot = text.find('.');
+  std::string int_part = dot == std::string::npos ? text : text.substr(0, dot);
+  std::string frac_part = dot == std::string::npos ? "" : text.substr(dot + 1);
+  while (static_cast<int>(frac_part.size()) > min_frac && !frac_part.empty() &&
+         frac_part.back() == '0') {
+    frac_part.pop_back();
+  }
+  if (int_part == "0" && min_int == 0) int_part.clear();
+  while (static_cast<int>(int_part.size()) < min_int) int_part.insert(int_part.begin(), '0');
+
+  std::u32string out_int;
+  for (size_t i = 0; i < int_part.size(); ++i) {
+    size_t from_right = int_part.size() - i;
+    out_int += static_cast<char32_t>(f.zero + (int_part[i] - '0'));
+    size_t left = from_right - 1;
+    bool group = left > 0 && (interval > 0 ? left % static_cast<size_t>(interval) == 0
+                                           : std::find(groups.begin(), groups.end(),
+                                                       static_cast<int>(left)) != groups.end());
+    if (group) out_int += f.grouping;
+  }
+  std::u32string number = out_int;
+  if (!frac_part.empty()) {
+    number += f.decimal;
+    for (char ch : frac_part) number += static_cast<char32_t>(f.zero + (ch - '0'));
+  }
+  if (sp.has_exponent) {
+    number += f.exponent;
+    if (exponent < 0) number += f.minus;
+    std::string e = std::to_string(std::abs(exponent));
+    while (static_cast<int>(e.size()) < min_exp) e.insert(e.begin(), '0');
+    for (char ch : e) number += static_cast<char32_t>(f.zero + (ch - '0'));
+  }
+  if (value < 0 && (number.find_first_not_of(std::u32string{f.zero, f.decimal, f.grouping}) !=
+                    std::u32string::npos)) {
+    if (negative) return utf8(negative->prefix + number + negative->suffix);
+    return utf8(f.minus + sp.prefix + number + sp.suffix);
+  }
+  return utf8(sp.prefix + number + sp.suffix);
+}
+
+Value f_format_number(Args& a, const CallSite& s) {
+  auto d = num_arg(a, 0, s);
+  const std::string* picture = str_arg(a, 1, s);
+  if (!d) return Value();
+  if (picture == nullptr) bad_arg(s, 1);
+  DecimalFormat f;
+  if (a.size() > 2 && !a[2].undefined()) {
+    if (!a[2].is_json() || !a[2].json.is_object()) bad_arg(s, 2);
+    for (const auto& [key, val] : a[2].json.items()) {
+      if (!val.is_string()) bad_arg(s, 2);
+      std::u32string v = utf32(val.get<std::string>());
+      auto one = [&](char32_t& into) {
+        if (v.size() != 1) bad_arg(s, 2);
+        into = v[0];
+      };
+      if (key == "decimal-separator")
+        one(f.decimal);
+      else if (key == "grouping-separator")
+        one(f.grouping);
+      else if (key == "exponent-separator")
+        one(f.exponent);
+      else if (key == "percent")
+        f.percent = v;
+      else if (key == "per-mille")
+        f.per_mille = v;
+      else if (key == "zero-digit")
+        one(f.zero);
+      else if (key == "digit")
+        one(f.digit);
+      else if (key == "pattern-separator")
+        one(f.pattern);
+      else if (key == "minus-sign")
+        f.minus = v;
+      else if (key == "infinity")
+        f.infinity = v;
+      else if (key == "NaN")
+        f.nan = v;
+    }
+  }
+  std::u32string p = utf32(*picture);
+  size_t sep = p.find(f.pattern);
+  if (sep != std::u32string::npos && p.find(f.pattern, sep + 1) != std::u32string::npos) {
+    picture_error(s, "D3080", "has more than two sub-pictures");
+  }
+  SubPicture positive = split_sub_picture(p.substr(0, sep), f, s);
+  std::optional<SubPicture> negative;
+  if (sep != std::u32string::npos) negative = split_sub_picture(p.substr(sep + 1), f, s);
+  if (!std::isfinite(*d)) return str(utf8(std::isnan(*d) ? f.nan : f.infinity));
+  std::string out = format_with_picture(*d, positive, negative ? &*negative : nullptr, f);
+  s.ev.check_size(out.size(), s.position);
+  return str(std::move(out));
+}
+
+// ---- $formatInteger / $parseInteger: XPath F&O 3.1 format-integer pictures --------------------
+
+const char* const kFew[] = {"zero",    "one",     "two",       "three",    "four",
+                            "five",    "six",     "seven",     "eight",    "nine",
+                            "ten",     "eleven",  "twelve",    "thirteen", "fourteen",
+                            "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"};
+const char* const kFewOrdinal[] = {
+    "zeroth",     "first",     "second",    "third",       "fourth",     "fifth",     "sixth",
+    "seventh",    "eighth",    "ninth",     "tenth",       "eleventh",   "twelfth",   "thirteenth",
+    "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth"};
+const char* const kTens[] = {"twenty", "thirty",  "forty",  "fifty",
+                             "sixty",  "seventy", "eighty", "ninety"};
+const char* const kScales[] = {"thousand", "million", "billion", "trillion"};
+
+// English words as JSONata writes them: "two thousand, seven hundred and eighty-nine".
+std::string integer_words(uint64_t n, bool ordinal, bool after) {
+  std::string w;
+  if (n < 20) {
+    w = std::string(after ? " and " : "") + (ordinal ? kFewOrdinal[n] : kFew[n]);
+  } else if (n < 100) {
+    w = std::string(after ? " and " : "") + kTens[n / 10 - 2];
+    if (n % 10 != 0) {
+      w += "-" + integer_words(n % 10, ordinal, false);
+    } else if (ordinal) {
+      w = w.substr(0, w.size() - 1) + "ieth";
+    }
+  } else if (n < 1000) {
+    w = std::string(after ? ", " : "") + kFew[n / 100] + " hundred";
+    if (n % 100 != 0) {
+      w += integer_words(n % 100, ordinal, true);
+    } else if (ordinal) {
+      w += "th";
+    }
+  } else {
+    int scale = 0;
+    uint64_t factor = 1000;
+    while (scale + 1 < 4 && n / factor >= 1000) {
+      factor *= 1000;
+      ++scale;
+    }
+    uint64_t high = n / factor, rest = n % factor;
+    w = std::string(after ? ", " : "") + integer_words(high, false, false) + " " + kScales[scale];
+    if (rest != 0) {
+      w += integer_words(rest, ordinal, true);
+    } else if (ordinal) {
+      w += "th";
+    }
+  }
+  return w;
+}
+
+std::string roman(uint64_t n) {
+  static const std::pair<uint64_t, const char*> kSymbols[] = {
+      {1000, "M"}, {900, "CM"}, {500, "D"}, {400, "CD"}, {100, "C"}, {90, "XC"}, {50, "L"},
+      {40, "XL"},  {10, "X"},   {9, "IX"},  {5, "V"},    {4, "IV"},  {1, "I"}};
+  std::string out;
+  for (const auto& [value, symbol] : kSymbols) {
+    while (n >= value) {
+      out += symbol;
+      n -= value;
+    }
+  }
+  return out;
+}
+
+std::string letters(uint64_t n, char base) {  // 1 -> a, 26 -> z, 27 -> aa
+  std::string out;
+  while (n > 0) {
+    --n;
+    out.insert(out.begin(), static_cast<char>(base + n % 26));
+    n /= 26;
+  }
+  return out;
+}
+
+std::string ordinal_suffix(uint64_t n) {
+  if (n % 100 >= 11 && n % 100 <= 13) return "th";
+  switch (n % 10) {
+    case 1:
+      return "st";
+    case 2:
+      return "nd";
+    case 3:
+      return "rd";
+    default:
+      return "th";
+  }
+}
+
+struct IntegerPicture {
+  enum class Kind { kDecimal, kLetters, kRoman, kWords } kind = Kind::kDecimal;
+  bool upper = false, title = false, ordinal = false;
+  std::u32string pattern;  // kDecimal: the digit pattern as written
+  char32_t zero = U'0';
+};
+
+IntegerPicture parse_integer_picture(const std::string& picture, const CallSite& s) {
+  IntegerPicture p;
+  std::string primary = picture, modifier;
+  size_t semi = picture.rfind(';');
+  if (semi != std::string::npos) {
+    primary = picture.substr(0, semi);
+    modifier = picture.substr(semi + 1);
+  }
+  p.ordinal = modifier.find('o') != std::string::npos;
+  if (primary == "a" || primary == "A") {
+    p.kind = IntegerPicture::Kind::kLetters;
+    p.upper = primary == "A";
+  } else if (primary == "i" || primary == "I") {
+    p.kind = IntegerPicture::Kind::kRoman;
+    p.upper = primary == "I";
+  } else if (primary == "w" || primary == "W" || primary == "Ww") {
+    p.kind = IntegerPicture::Kind::kWords;
+    p.upper = primary == "W";
+    p.title = primary == "Ww";
+  } else {
+    p.pattern = utf32(primary);
+    bool any = false;
+    for (char32_t c : p.pattern) {
+      if (c >= U'0' && c <= U'9') {
+        any = true;
+      } else if (c == U'\u2460' || (c > U'\u2460' && c <= U'\u2468')) {
+        any = true;
+        p.zero = U'\u245f';
+      }
+    }
+    if (!any) {
+      Evaluator::fail("D3130", s.position,
+                      "Formatting or parsing an integer as a sequence starting with " + primary +
+                          " is not supported by this implementation");
+    }
+  }
+  return p;
+}
+
+std::string apply_case(std::string w, const IntegerPicture& p) {
+  if (p.upper) {
+    for (char& c : w) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  } else if (p.title) {
+    bool start = true;
+    for (char& c : w) {
+      if (start && std::isalpha(static_cast<unsigned char>(c))) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      }
+      start = c == ' ' || c == '-';
+    }
+  }
+  return w;
+}
+
+Value f_format_integer(Args& a, const CallSite& s) {
+  auto d = num_arg(a, 0, s);
+  const std::string* picture = str_arg(a, 1, s);
+  if (!d) return Value();
+  if (picture == nullptr) bad_arg(s, 1);
+  IntegerPicture p = parse_integer_picture(*picture, s);
+  double v = std::trunc(*d);
+  if (std::fabs(v) >= 1e18) {
+    Evaluator::fail("D3001", s.position, "The number is too large to format as an integer");
+  }
+  bool negative = v < 0;
+  auto n = static_cast<uint64_t>(std::fabs(v));
+  std::string out;
+  switch (p.kind) {
+    case IntegerPicture::Kind::kLetters:
+      out = letters(n, p.upper ? 'A' : 'a');
+      break;
+    case IntegerPicture::Kind::kRoman:
+      out = roman(n);
+      if (!p.upper) {
+        for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      }
+      break;
+    case IntegerPicture::Kind::kWords:
+      out = apply_case(integer_words(n, p.ordinal, false), p);
+      break;
+    case IntegerPicture::Kind::kDecimal: {
+      // Mandatory digits and grouping separators, from the right.
+      int min_digits = 0;
+      std::vector<std::pair<int, char32_t>> groups;  // digits to the right, separator
+      int right = 0;
+      for (size_t i = p.pattern.size(); i-- > 0;) {
+        char32_t c = p.pattern[i];
+        bool digit = (c >= p.zero && c <= p.zero + 9) || c == U'#';
+        if (digit) {
+          ++right;
+          if (c != U'#') ++min_digits;
+        } else {
+          groups.push_back({right, c});
+        }
+      }
+      int interval = 0;
+      if (!groups.empty()) {
+        bool regular = groups[0].first > 0;
+        for (size_t k = 0; regular && k < groups.size(); ++k) {
+          regular = groups[k].first == groups[0].first * static_cast<int>(k + 1) &&
+                    groups[k].second == groups[0].second;
+        }
+        if (regular) interval = groups[0].first;
+      }
+      std::string digits = std::to_string(n);
+      while (static_cast<int>(digits.size()) < min_digits) digits.insert(digits.begin(), '0');
+      std::u32string text;
+      for (size_t i = 0; i < digits.size(); ++i) {
+        text += static_cast<char32_t>(p.zero + (digits[i] - '0'));
+        size_t left = digits.size() - i - 1;
+        if (left == 0) continue;
+        if (interval > 0 && left % static_cast<size_t>(interval) == 0) {
+          text += groups[0].second;
+        } else if (interval == 0) {
+          for (const auto& [pos, sep] : groups) {
+            if (static_cast<size_t>(pos) == left) text += sep;
+          }
+        }
+      }
+      out = utf8(text);
+      if (p.ordinal) out += ordinal_suffix(n);
+      break;
+    }
+  }
+  return str(negative ? "-" + out : out);
+}
+
+Value f_parse_integer(Args& a, const CallSite& s) {
+  const std::string* text = str_arg(a, 0, s);
+  const std::string* picture = str_arg(a, 1, s);
+  if (text == nullptr) return Value();
+  if (picture == nullptr) bad_arg(s, 1);
+  IntegerPicture p = parse_integer_picture(*picture, s);
+  auto fail = [&] {
+    Evaluator::fail("D3137", s.position,
+                    "Cannot parse '" + *text + "' with the picture '" + *picture + "'");
+  };
+  std::string t = *text;
+  bool negative = !t.empty() && t[0] == '-';
+  if (negative) t.erase(0, 1);
+  uint64_t n = 0;
+  switch (p.kind) {
+    case IntegerPicture::Kind::kLetters:
+      for (char c : t) {
+        char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (l < 'a' || l > 'z') fail();
+        n = n * 26 + static_cast<uint64_t>(l - 'a' + 1);
+      }
+      break;
+    case IntegerPicture::Kind::kRoman: {
+      auto value = [](char c) -> uint64_t {
+        switch (std::toupper(static_cast<unsigned char>(c))) {
+          case 'I':
+            return 1;
+          case 'V':
+            return 5;
+          case 'X':
+            return 10;
+          case 'L':
+            return 50;
+          case 'C':
+            return 100;
+          case 'D':
+            return 500;
+          case 'M':
+            return 1000;
+          default:
+            return 0;
+        }
+      };
+      for (size_t i = 0; i < t.size(); ++i) {
+        uint64_t v = value(t[i]);
+        if (v == 0) fail();
+        uint64_t next = i + 1 < t.size() ? value(t[i + 1]) : 0;
+        if (next > v) {
+          n += next - v;
+          ++i;
+        } else {
+          n += v;
+        }
+      }
+      break;
+    }
+    case IntegerPicture::Kind::kWords: {
+      // Words, with "and", commas and hyphens as separators; a scale word multiplies what
+      // came since the last larger scale.
+      std::string lower;
+      for (char c : t)
+        lower += (c == ',' || c == '-')
+                     ? ' '
+                     : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      uint64_t total = 0, current = 0;
+      size_t at = 0;
+      bool any = false;
+      while (at < lower.size()) {
+        size_t end = lower.find(' ', at);
+        if (end == std::string::npos) end = lower.size();
+        std::string word = lower.substr(at, end - at);
+        at = end + 1;
+        if (word.empty() || word == "and") continue;
+        any = true;
+        bool found = false;
+        for (uint64_t k = 0; k < 20 && !found; ++k) {
+          if (word == kFew[k] || word == kFewOrdinal[k]) {
+            current += k;
+            found = true;
+          }
+        }
+        for (uint64_t k = 0; k < 8 && !found; ++k) {
+          std::string tens = kTens[k];
+          if (word == tens || word == tens.substr(0, tens.size() - 1) + "ieth") {
+            current += (k + 2) * 10;
+            found = true;
+          }
+        }
+        if (!found && (word == "hundred" || word == "hundredth")) {
+          current *= 100;
+          found = true;
+        }
+        uint64_t factor = 1000;
+        for (int k = 0; k < 4 && !found; ++k, factor *= 1000) {
+          std::string scale = kScales[k];
+          if (word == scale || word == scale + "th") {
+            total += current * factor;
+            current = 0;
+            found = true;
+          }
+        }
+        if (!found) fail();
+      }
+      if (!any) fail();
+      n = total + current;
+      break;
+    }
+    case IntegerPicture::Kind::kDecimal: {
+      std::u32string u = utf32(t);
+      std::string digits;
+      for (char32_t c : u) {
+        if (c >= p.zero && c <= p.zero + 9) {
+          digits += static_cast<char>('0' + (c - p.zero));
+        } else if (p.ordinal && (c >= U'a' && c <= U'z')) {
+          continue;  // 1st, 2nd ...
+        } else if (p.pattern.find(c) == std::u32string::npos) {
+          fail();  // only the picture's separators may appear
+        }
+      }
+      if (digits.empty() || digits.size() > 18) fail();
+      n = std::stoull(digits);
+      break;
+    }
+  }
+  double v = static_cast<double>(n);
+  return num(negative ? -v : v);
+}
+
 Value f_sum(Args& a, const CallSite& s) {
   if (a[0].undefined()) return Value();
   double t = 0;
@@ -1208,6 +1880,9 @@ const std::map<std::string, Builtin, std::less<>>& library() {
     add("base64encode", f_base64encode, 1, 1, true);
     add("base64decode", f_base64decode, 1, 1, true);
     add("formatBase", f_format_base, 1, 2, false);
+    add("formatNumber", f_format_number, 2, 3, false);
+    add("formatInteger", f_format_integer, 2, 2, false);
+    add("parseInteger", f_parse_integer, 2, 2, false);
     add("clone", f_clone, 1, 1, false);
     add("random", f_random, 0, 0, false);
     add("shuffle", f_shuffle, 1, 1, false);

@@ -258,5 +258,57 @@ TEST(JsonataMoreFunctions, CloneRandomShuffleUrls) {
   EXPECT_EQ(error_code("$decodeUrlComponent('%FF')"), "D3140");
 }
 
+TEST(JsonataNumericFunctions, FormatNumber) {
+  // The examples of the JSONata documentation.
+  EXPECT_EQ(eval("$formatNumber(12345.6, '#,###.00')"), "12,345.60");
+  EXPECT_EQ(eval("$formatNumber(1234.5678, '00.000e0')"), "12.346e2");
+  EXPECT_EQ(eval("$formatNumber(34.555, '#0.00;(#0.00)')"), "34.56");
+  EXPECT_EQ(eval("$formatNumber(-34.555, '#0.00;(#0.00)')"), "(34.56)");
+  EXPECT_EQ(eval("$formatNumber(0.14, '01%')"), "14%");
+  EXPECT_EQ(eval("$formatNumber(0.4857,'###.#\u2030')"), "485.7\u2030");
+  EXPECT_EQ(eval("$formatNumber(0.14, '###pm', {'per-mille': 'pm'})"), "140pm");
+  EXPECT_EQ(eval("$formatNumber(1234.5678, '\u2460\u2460.\u2460\u2460\u2460e\u2460', "
+                 "{'zero-digit': '\u245f'})"),
+            "\u2460\u2461.\u2462\u2463\u2465e\u2461");
+  // More of the rules.
+  EXPECT_EQ(eval("$formatNumber(-1234567.891, '#,##0.0')"), "-1,234,567.9");
+  EXPECT_EQ(eval("$formatNumber(7, '000')"), "007");
+  EXPECT_EQ(eval("$formatNumber(0.5, '#.##')"), ".5");
+  EXPECT_EQ(eval("$formatNumber(1234567, '#,##,###')"), "12,34,567");
+  EXPECT_EQ(eval("$formatNumber(1234.5, '#.###,##', {'decimal-separator': ',', "
+                 "'grouping-separator': '.'})"),
+            "1.234,5");
+  EXPECT_EQ(eval("$formatNumber(0.000123, '0.00e00')"), "1.23e-04");
+  EXPECT_EQ(error_code("$formatNumber(1, 'x')"), "D3085");
+  EXPECT_EQ(error_code("$formatNumber(1, '#.#.#')"), "D3081");
+  EXPECT_EQ(error_code("$formatNumber(1, '0;0;0')"), "D3080");
+  EXPECT_EQ(error_code("$formatNumber(1, '#%%')"), "D3082");
+  EXPECT_EQ(eval("$formatNumber(nothing, '#')"), "<undefined>");
+}
+
+TEST(JsonataNumericFunctions, FormatAndParseInteger) {
+  EXPECT_EQ(eval("$formatInteger(2789, 'w')"), "two thousand, seven hundred and eighty-nine");
+  EXPECT_EQ(eval("$formatInteger(1999, 'I')"), "MCMXCIX");
+  EXPECT_EQ(eval("$formatInteger(1999, 'i')"), "mcmxcix");
+  EXPECT_EQ(eval("$formatInteger(28, 'A')"), "AB");
+  EXPECT_EQ(eval("$formatInteger(1234567, '#,##0')"), "1,234,567");
+  EXPECT_EQ(eval("$formatInteger(42, '0000')"), "0042");
+  EXPECT_EQ(eval("$formatInteger(-7, '0')"), "-7");
+  EXPECT_EQ(eval("$formatInteger(22, '0;o')"), "22nd");
+  EXPECT_EQ(eval("$formatInteger(13, '0;o')"), "13th");
+  EXPECT_EQ(eval("$formatInteger(21, 'w;o')"), "twenty-first");
+  EXPECT_EQ(eval("$formatInteger(100, 'Ww')"), "One Hundred");
+  EXPECT_EQ(eval("$formatInteger(3000000, 'W')"), "THREE MILLION");
+  EXPECT_EQ(eval("$formatInteger(0, 'w')"), "zero");
+  EXPECT_EQ(eval("$parseInteger('twelve thousand, four hundred and seventy-six', 'w')"), 12476);
+  EXPECT_EQ(eval("$parseInteger('12,345,678', '#,##0')"), 12345678);
+  EXPECT_EQ(eval("$parseInteger('MCMXCIX', 'I')"), 1999);
+  EXPECT_EQ(eval("$parseInteger('ab', 'a')"), 28);
+  EXPECT_EQ(eval("$parseInteger('22nd', '0;o')"), 22);
+  EXPECT_EQ(eval("$parseInteger($formatInteger(987654321, 'w'), 'w')"), 987654321);
+  EXPECT_EQ(error_code("$parseInteger('12x', '0')"), "D3137");
+  EXPECT_EQ(error_code("$formatInteger(1, 'x')"), "D3130");
+}
+
 }  // namespace
 }  // namespace stepd::jsonata
