@@ -12,6 +12,7 @@
 #include "core/asl/payload_template.h"
 #include "core/asl/timestamp.h"
 #include "core/common/states_error.h"
+#include "core/common/utf8.h"
 
 namespace stepd::asl {
 namespace {
@@ -38,38 +39,6 @@ std::string join(std::initializer_list<const char*> names) {
 // AWS words Label errors as a Python ValueError ("Error=ValueError Args=[...]"), quoting the
 // offending character and the message with repr(); reproducing repr keeps the text identical.
 
-bool next_code_point(std::string_view s, size_t& i, uint32_t& cp) {
-  const auto b = static_cast<unsigned char>(s[i]);
-  size_t len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
-  if (len == 0 || i + len > s.size()) {
-    cp = b;
-    ++i;
-    return false;
-  }
-  cp = len == 1 ? b : (b & (0xFF >> (len + 1)));
-  for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-  i += len;
-  return true;
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 bool is_unicode_space(uint32_t cp) {
   return cp == 0x1680 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 ||
          cp == 0x202F || cp == 0x205F || cp == 0x3000 || cp == 0xA0 || cp == 0x85;
@@ -90,7 +59,7 @@ std::string python_repr(std::string_view s) {
   std::string out(1, quote);
   for (size_t i = 0; i < s.size();) {
     uint32_t cp = 0;
-    next_code_point(s, i, cp);
+    decode_utf8(s, i, cp);
     char buf[16];
     if (cp == '\\') {
       out += "\\\\";
@@ -130,14 +99,14 @@ std::string label_problem(std::string_view label) {
   size_t count = 0;
   for (size_t i = 0; i < label.size();) {
     uint32_t cp = 0;
-    next_code_point(label, i, cp);
+    decode_utf8(label, i, cp);
     ++count;
   }
   if (count > kMaxLabelLength) return "Label cannot exceed 40 characters";
   for (size_t i = 0; i < label.size();) {
     const size_t start = i;
     uint32_t cp = 0;
-    next_code_point(label, i, cp);
+    decode_utf8(label, i, cp);
     if (label_char_forbidden(cp)) {
       return "Label contains invalid character: " + python_repr(label.substr(start, i - start));
     }
@@ -501,7 +470,8 @@ std::shared_ptr<StateMachine> Validator::machine(const Json& obj, const std::str
     State st;
     st.name = name;
     st.raw = body;
-    st.mentions_context = body.dump().find("$$") != std::string::npos;
+    const std::string body_text = body.dump();
+    st.mentions_context = body_text.find("$$") != std::string::npos;
     if (!body.is_object()) {
       schema("The value for the field '" + name + "' must be an OBJECT", state_loc);
     } else {
@@ -510,8 +480,7 @@ std::shared_ptr<StateMachine> Validator::machine(const Json& obj, const std::str
       if (st.query_language == QueryLanguage::kJsonata) {
         compile_jsonata(st, body, state_loc);
         // $states.context is the context object of JSONata.
-        st.mentions_context =
-            st.mentions_context || body.dump().find("context") != std::string::npos;
+        st.mentions_context = st.mentions_context || body_text.find("context") != std::string::npos;
       }
     }
     sm->index.emplace(name, sm->states.size());

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/common/utf8.h"
 #include "core/jsonata/jsonata.h"
 
 namespace stepd::jsonata {
@@ -19,24 +20,10 @@ constexpr uint32_t kNone = 0xFFFFFFFF;
   throw Error("S0302", 0, "Invalid regular expression: " + what);
 }
 
-// Decodes the code point at `i` (advancing it); bytes that are not UTF-8 stand for themselves.
+// The code point at `i` (advancing it); bytes that are not UTF-8 stand for themselves.
 uint32_t next_code_point(std::string_view s, size_t& i) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 1;
-  if (len == 1 || i + len > s.size()) {
-    ++i;
-    return c;
-  }
-  uint32_t cp = len == 2 ? c & 0x1F : len == 3 ? c & 0x0F : c & 0x07;
-  for (size_t k = 1; k < len; ++k) {
-    unsigned char d = static_cast<unsigned char>(s[i + k]);
-    if ((d & 0xC0) != 0x80) {
-      ++i;
-      return c;
-    }
-    cp = (cp << 6) | (d & 0x3F);
-  }
-  i += len;
+  uint32_t cp = 0;
+  decode_utf8(s, i, cp);
   return cp;
 }
 
