@@ -2,40 +2,10 @@
 
 #include <cstdio>
 
+#include "core/common/civil_date.h"
+
 namespace stepd::asl {
 namespace {
-
-bool is_leap(int64_t y) {
-  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-int days_in_month(int64_t y, int m) {
-  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
-}
-
-// Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (Howard Hinnant's
-// days_from_civil algorithm, which stays exact for negative results).
-int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2 ? 1 : 0;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-void civil_from_days(int64_t z, int64_t& y, int& m, int& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-}
 
 // Reads exactly `n` decimal digits at `pos`.
 bool digits(std::string_view s, size_t& pos, size_t n, int& out) {
@@ -111,19 +81,14 @@ std::optional<int64_t> parse_rfc3339_ms(std::string_view s) {
 }
 
 std::string format_rfc3339(int64_t epoch_ms) {
-  int64_t days = epoch_ms / 86400000;
-  int64_t rem = epoch_ms % 86400000;
-  if (rem < 0) {
-    rem += 86400000;
-    --days;
-  }
-  int64_t y = 0;
-  int m = 0, d = 0;
-  civil_from_days(days, y, m, d);
+  const int64_t days = days_from_millis(epoch_ms);
+  const int64_t rem = epoch_ms - days * 86400000;
+  const CivilDate date = civil_from_days(days);
   const int64_t secs = rem / 1000;
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", static_cast<long long>(y),
-                m, d, static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60),
+  std::snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ",
+                static_cast<long long>(date.year), date.month, date.day,
+                static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60),
                 static_cast<int>(secs % 60), static_cast<int>(rem % 1000));
   return buf;
 }

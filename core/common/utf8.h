@@ -52,4 +52,21 @@ inline void append_utf8(std::string& out, uint32_t cp) {
   }
 }
 
+// Whole strings, for code that indexes text by code point (picture strings).
+inline std::u32string to_utf32(std::string_view s) {
+  std::u32string out;
+  for (size_t i = 0; i < s.size();) {
+    uint32_t cp = 0;
+    decode_utf8(s, i, cp);
+    out += static_cast<char32_t>(cp);
+  }
+  return out;
+}
+
+inline std::string to_utf8(std::u32string_view s) {
+  std::string out;
+  for (char32_t c : s) append_utf8(out, c);
+  return out;
+}
+
 }  // namespace stepd

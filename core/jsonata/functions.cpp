@@ -16,6 +16,7 @@
 
 #include "core/common/utf8.h"
 #include "core/jsonata/evaluator.h"
+#include "core/jsonata/pictures.h"
 
 namespace stepd::jsonata {
 namespace {
@@ -342,22 +343,6 @@ Value f_round(Args& a, const CallSite& s) {
 
 // ---- $formatNumber: XPath F&O 3.1 format-number pictures ---------------------------------------
 
-std::u32string utf32(const std::string& s) {
-  std::u32string out;
-  for (size_t i = 0; i < s.size();) {
-    uint32_t cp = 0;
-    decode_utf8(s, i, cp);
-    out += static_cast<char32_t>(cp);
-  }
-  return out;
-}
-
-std::string utf8(const std::u32string& s) {
-  std::string out;
-  for (char32_t c : s) append_utf8(out, c);
-  return out;
-}
-
 struct DecimalFormat {
   char32_t decimal = U'.', grouping = U',', exponent = U'e', zero = U'0', digit = U'#',
            pattern = U';';
@@ -578,10 +563,10 @@ std::string format_with_picture(double value, const SubPicture& sp, const SubPic
   }
   if (value < 0 && (number.find_first_not_of(std::u32string{f.zero, f.decimal, f.grouping}) !=
                     std::u32string::npos)) {
-    if (negative) return utf8(negative->prefix + number + negative->suffix);
-    return utf8(f.minus + sp.prefix + number + sp.suffix);
+    if (negative) return to_utf8(negative->prefix + number + negative->suffix);
+    return to_utf8(f.minus + sp.prefix + number + sp.suffix);
   }
-  return utf8(sp.prefix + number + sp.suffix);
+  return to_utf8(sp.prefix + number + sp.suffix);
 }
 
 Value f_format_number(Args& a, const CallSite& s) {
@@ -594,7 +579,7 @@ Value f_format_number(Args& a, const CallSite& s) {
     if (!a[2].is_json() || !a[2].json.is_object()) bad_arg(s, 2);
     for (const auto& [key, val] : a[2].json.items()) {
       if (!val.is_string()) bad_arg(s, 2);
-      std::u32string v = utf32(val.get<std::string>());
+      std::u32string v = to_utf32(val.get<std::string>());
       auto one = [&](char32_t& into) {
         if (v.size() != 1) bad_arg(s, 2);
         into = v[0];
@@ -623,7 +608,7 @@ Value f_format_number(Args& a, const CallSite& s) {
         f.nan = v;
     }
   }
-  std::u32string p = utf32(*picture);
+  std::u32string p = to_utf32(*picture);
   size_t sep = p.find(f.pattern);
   if (sep != std::u32string::npos && p.find(f.pattern, sep + 1) != std::u32string::npos) {
     picture_error(s, "D3080", "has more than two sub-pictures");
@@ -631,7 +616,7 @@ Value f_format_number(Args& a, const CallSite& s) {
   SubPicture positive = split_sub_picture(p.substr(0, sep), f, s);
   std::optional<SubPicture> negative;
   if (sep != std::u32string::npos) negative = split_sub_picture(p.substr(sep + 1), f, s);
-  if (!std::isfinite(*d)) return str(utf8(std::isnan(*d) ? f.nan : f.infinity));
+  if (!std::isfinite(*d)) return str(to_utf8(std::isnan(*d) ? f.nan : f.infinity));
   std::string out = format_with_picture(*d, positive, negative ? &*negative : nullptr, f);
   s.ev.check_size(out.size(), s.position);
   return str(std::move(out));
@@ -639,225 +624,19 @@ Value f_format_number(Args& a, const CallSite& s) {
 
 // ---- $formatInteger / $parseInteger: XPath F&O 3.1 format-integer pictures --------------------
 
-const char* const kFew[] = {"zero",    "one",     "two",       "three",    "four",
-                            "five",    "six",     "seven",     "eight",    "nine",
-                            "ten",     "eleven",  "twelve",    "thirteen", "fourteen",
-                            "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"};
-const char* const kFewOrdinal[] = {
-    "zeroth",     "first",     "second",    "third",       "fourth",     "fifth",     "sixth",
-    "seventh",    "eighth",    "ninth",     "tenth",       "eleventh",   "twelfth",   "thirteenth",
-    "fourteenth", "fifteenth", "sixteenth", "seventeenth", "eighteenth", "nineteenth"};
-const char* const kTens[] = {"twenty", "thirty",  "forty",  "fifty",
-                             "sixty",  "seventy", "eighty", "ninety"};
-const char* const kScales[] = {"thousand", "million", "billion", "trillion"};
-
-// English words as JSONata writes them: "two thousand, seven hundred and eighty-nine".
-std::string integer_words(uint64_t n, bool ordinal, bool after) {
-  std::string w;
-  if (n < 20) {
-    w = std::string(after ? " and " : "") + (ordinal ? kFewOrdinal[n] : kFew[n]);
-  } else if (n < 100) {
-    w = std::string(after ? " and " : "") + kTens[n / 10 - 2];
-    if (n % 10 != 0) {
-      w += "-" + integer_words(n % 10, ordinal, false);
-    } else if (ordinal) {
-      w = w.substr(0, w.size() - 1) + "ieth";
-    }
-  } else if (n < 1000) {
-    w = std::string(after ? ", " : "") + kFew[n / 100] + " hundred";
-    if (n % 100 != 0) {
-      w += integer_words(n % 100, ordinal, true);
-    } else if (ordinal) {
-      w += "th";
-    }
-  } else {
-    int scale = 0;
-    uint64_t factor = 1000;
-    while (scale + 1 < 4 && n / factor >= 1000) {
-      factor *= 1000;
-      ++scale;
-    }
-    uint64_t high = n / factor, rest = n % factor;
-    w = std::string(after ? ", " : "") + integer_words(high, false, false) + " " + kScales[scale];
-    if (rest != 0) {
-      w += integer_words(rest, ordinal, true);
-    } else if (ordinal) {
-      w += "th";
-    }
-  }
-  return w;
-}
-
-std::string roman(uint64_t n) {
-  static const std::pair<uint64_t, const char*> kSymbols[] = {
-      {1000, "M"}, {900, "CM"}, {500, "D"}, {400, "CD"}, {100, "C"}, {90, "XC"}, {50, "L"},
-      {40, "XL"},  {10, "X"},   {9, "IX"},  {5, "V"},    {4, "IV"},  {1, "I"}};
-  std::string out;
-  for (const auto& [value, symbol] : kSymbols) {
-    while (n >= value) {
-      out += symbol;
-      n -= value;
-    }
-  }
-  return out;
-}
-
-std::string letters(uint64_t n, char base) {  // 1 -> a, 26 -> z, 27 -> aa
-  std::string out;
-  while (n > 0) {
-    --n;
-    out.insert(out.begin(), static_cast<char>(base + n % 26));
-    n /= 26;
-  }
-  return out;
-}
-
-std::string ordinal_suffix(uint64_t n) {
-  if (n % 100 >= 11 && n % 100 <= 13) return "th";
-  switch (n % 10) {
-    case 1:
-      return "st";
-    case 2:
-      return "nd";
-    case 3:
-      return "rd";
-    default:
-      return "th";
-  }
-}
-
-struct IntegerPicture {
-  enum class Kind { kDecimal, kLetters, kRoman, kWords } kind = Kind::kDecimal;
-  bool upper = false, title = false, ordinal = false;
-  std::u32string pattern;  // kDecimal: the digit pattern as written
-  char32_t zero = U'0';
-};
-
-IntegerPicture parse_integer_picture(const std::string& picture, const CallSite& s) {
-  IntegerPicture p;
-  std::string primary = picture, modifier;
-  size_t semi = picture.rfind(';');
-  if (semi != std::string::npos) {
-    primary = picture.substr(0, semi);
-    modifier = picture.substr(semi + 1);
-  }
-  p.ordinal = modifier.find('o') != std::string::npos;
-  if (primary == "a" || primary == "A") {
-    p.kind = IntegerPicture::Kind::kLetters;
-    p.upper = primary == "A";
-  } else if (primary == "i" || primary == "I") {
-    p.kind = IntegerPicture::Kind::kRoman;
-    p.upper = primary == "I";
-  } else if (primary == "w" || primary == "W" || primary == "Ww") {
-    p.kind = IntegerPicture::Kind::kWords;
-    p.upper = primary == "W";
-    p.title = primary == "Ww";
-  } else {
-    p.pattern = utf32(primary);
-    bool any = false;
-    for (char32_t c : p.pattern) {
-      if (c >= U'0' && c <= U'9') {
-        any = true;
-      } else if (c == U'\u2460' || (c > U'\u2460' && c <= U'\u2468')) {
-        any = true;
-        p.zero = U'\u245f';
-      }
-    }
-    if (!any) {
-      Evaluator::fail("D3130", s.position,
-                      "Formatting or parsing an integer as a sequence starting with " + primary +
-                          " is not supported by this implementation");
-    }
-  }
-  return p;
-}
-
-std::string apply_case(std::string w, const IntegerPicture& p) {
-  if (p.upper) {
-    for (char& c : w) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  } else if (p.title) {
-    bool start = true;
-    for (char& c : w) {
-      if (start && std::isalpha(static_cast<unsigned char>(c))) {
-        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      }
-      start = c == ' ' || c == '-';
-    }
-  }
-  return w;
-}
-
 Value f_format_integer(Args& a, const CallSite& s) {
   auto d = num_arg(a, 0, s);
   const std::string* picture = str_arg(a, 1, s);
   if (!d) return Value();
   if (picture == nullptr) bad_arg(s, 1);
-  IntegerPicture p = parse_integer_picture(*picture, s);
-  double v = std::trunc(*d);
+  const pictures::IntegerPicture p = pictures::parse_integer_picture(*picture, s.position);
+  const double v = std::trunc(*d);
   if (std::fabs(v) >= 1e18) {
     Evaluator::fail("D3001", s.position, "The number is too large to format as an integer");
   }
-  bool negative = v < 0;
-  auto n = static_cast<uint64_t>(std::fabs(v));
-  std::string out;
-  switch (p.kind) {
-    case IntegerPicture::Kind::kLetters:
-      out = letters(n, p.upper ? 'A' : 'a');
-      break;
-    case IntegerPicture::Kind::kRoman:
-      out = roman(n);
-      if (!p.upper) {
-        for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      }
-      break;
-    case IntegerPicture::Kind::kWords:
-      out = apply_case(integer_words(n, p.ordinal, false), p);
-      break;
-    case IntegerPicture::Kind::kDecimal: {
-      // Mandatory digits and grouping separators, from the right.
-      int min_digits = 0;
-      std::vector<std::pair<int, char32_t>> groups;  // digits to the right, separator
-      int right = 0;
-      for (size_t i = p.pattern.size(); i-- > 0;) {
-        char32_t c = p.pattern[i];
-        bool digit = (c >= p.zero && c <= p.zero + 9) || c == U'#';
-        if (digit) {
-          ++right;
-          if (c != U'#') ++min_digits;
-        } else {
-          groups.push_back({right, c});
-        }
-      }
-      int interval = 0;
-      if (!groups.empty()) {
-        bool regular = groups[0].first > 0;
-        for (size_t k = 0; regular && k < groups.size(); ++k) {
-          regular = groups[k].first == groups[0].first * static_cast<int>(k + 1) &&
-                    groups[k].second == groups[0].second;
-        }
-        if (regular) interval = groups[0].first;
-      }
-      std::string digits = std::to_string(n);
-      while (static_cast<int>(digits.size()) < min_digits) digits.insert(digits.begin(), '0');
-      std::u32string text;
-      for (size_t i = 0; i < digits.size(); ++i) {
-        text += static_cast<char32_t>(p.zero + (digits[i] - '0'));
-        size_t left = digits.size() - i - 1;
-        if (left == 0) continue;
-        if (interval > 0 && left % static_cast<size_t>(interval) == 0) {
-          text += groups[0].second;
-        } else if (interval == 0) {
-          for (const auto& [pos, sep] : groups) {
-            if (static_cast<size_t>(pos) == left) text += sep;
-          }
-        }
-      }
-      out = utf8(text);
-      if (p.ordinal) out += ordinal_suffix(n);
-      break;
-    }
-  }
-  return str(negative ? "-" + out : out);
+  std::string out = pictures::format_integer(static_cast<int64_t>(v), p);
+  s.ev.check_size(out.size(), s.position);
+  return str(std::move(out));
 }
 
 Value f_parse_integer(Args& a, const CallSite& s) {
@@ -865,127 +644,13 @@ Value f_parse_integer(Args& a, const CallSite& s) {
   const std::string* picture = str_arg(a, 1, s);
   if (text == nullptr) return Value();
   if (picture == nullptr) bad_arg(s, 1);
-  IntegerPicture p = parse_integer_picture(*picture, s);
-  auto fail = [&] {
+  const pictures::IntegerPicture p = pictures::parse_integer_picture(*picture, s.position);
+  const auto n = pictures::parse_integer(*text, p);
+  if (!n) {
     Evaluator::fail("D3137", s.position,
                     "Cannot parse '" + *text + "' with the picture '" + *picture + "'");
-  };
-  std::string t = *text;
-  bool negative = !t.empty() && t[0] == '-';
-  if (negative) t.erase(0, 1);
-  uint64_t n = 0;
-  switch (p.kind) {
-    case IntegerPicture::Kind::kLetters:
-      for (char c : t) {
-        char l = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (l < 'a' || l > 'z') fail();
-        n = n * 26 + static_cast<uint64_t>(l - 'a' + 1);
-      }
-      break;
-    case IntegerPicture::Kind::kRoman: {
-      auto value = [](char c) -> uint64_t {
-        switch (std::toupper(static_cast<unsigned char>(c))) {
-          case 'I':
-            return 1;
-          case 'V':
-            return 5;
-          case 'X':
-            return 10;
-          case 'L':
-            return 50;
-          case 'C':
-            return 100;
-          case 'D':
-            return 500;
-          case 'M':
-            return 1000;
-          default:
-            return 0;
-        }
-      };
-      for (size_t i = 0; i < t.size(); ++i) {
-        uint64_t v = value(t[i]);
-        if (v == 0) fail();
-        uint64_t next = i + 1 < t.size() ? value(t[i + 1]) : 0;
-        if (next > v) {
-          n += next - v;
-          ++i;
-        } else {
-          n += v;
-        }
-      }
-      break;
-    }
-    case IntegerPicture::Kind::kWords: {
-      // Words, with "and", commas and hyphens as separators; a scale word multiplies what
-      // came since the last larger scale.
-      std::string lower;
-      for (char c : t)
-        lower += (c == ',' || c == '-')
-                     ? ' '
-                     : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      uint64_t total = 0, current = 0;
-      size_t at = 0;
-      bool any = false;
-      while (at < lower.size()) {
-        size_t end = lower.find(' ', at);
-        if (end == std::string::npos) end = lower.size();
-        std::string word = lower.substr(at, end - at);
-        at = end + 1;
-        if (word.empty() || word == "and") continue;
-        any = true;
-        bool found = false;
-        for (uint64_t k = 0; k < 20 && !found; ++k) {
-          if (word == kFew[k] || word == kFewOrdinal[k]) {
-            current += k;
-            found = true;
-          }
-        }
-        for (uint64_t k = 0; k < 8 && !found; ++k) {
-          std::string tens = kTens[k];
-          if (word == tens || word == tens.substr(0, tens.size() - 1) + "ieth") {
-            current += (k + 2) * 10;
-            found = true;
-          }
-        }
-        if (!found && (word == "hundred" || word == "hundredth")) {
-          current *= 100;
-          found = true;
-        }
-        uint64_t factor = 1000;
-        for (int k = 0; k < 4 && !found; ++k, factor *= 1000) {
-          std::string scale = kScales[k];
-          if (word == scale || word == scale + "th") {
-            total += current * factor;
-            current = 0;
-            found = true;
-          }
-        }
-        if (!found) fail();
-      }
-      if (!any) fail();
-      n = total + current;
-      break;
-    }
-    case IntegerPicture::Kind::kDecimal: {
-      std::u32string u = utf32(t);
-      std::string digits;
-      for (char32_t c : u) {
-        if (c >= p.zero && c <= p.zero + 9) {
-          digits += static_cast<char>('0' + (c - p.zero));
-        } else if (p.ordinal && (c >= U'a' && c <= U'z')) {
-          continue;  // 1st, 2nd ...
-        } else if (p.pattern.find(c) == std::u32string::npos) {
-          fail();  // only the picture's separators may appear
-        }
-      }
-      if (digits.empty() || digits.size() > 18) fail();
-      n = std::stoull(digits);
-      break;
-    }
   }
-  double v = static_cast<double>(n);
-  return num(negative ? -v : v);
+  return num(static_cast<double>(*n));
 }
 
 Value f_sum(Args& a, const CallSite& s) {
@@ -1275,106 +940,30 @@ Value f_distinct(Args& a, const CallSite& s) {
   return array_of(std::move(out));
 }
 
-// --- date and time (ISO 8601 only; no picture strings yet) ------------------------------------
+// --- date and time ------------------------------------------------------------------------------
 
-// Days since 1970-01-01 of a proleptic Gregorian date, and back (the era-based method:
-// 400-year eras of 146097 days, years starting in March so leap days fall last).
-int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-void civil_from_days(int64_t z, int64_t& y, int64_t& m, int64_t& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y = yoe + era * 400 + (m <= 2);
-}
-
-std::string iso_from_millis(int64_t ms) {
-  int64_t days = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
-  int64_t rem = ms - days * 86400000;
-  int64_t y, m, d;
-  civil_from_days(days, y, m, d);
-  char buf[160];
-  std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ",
-                static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
-                static_cast<long long>(rem / 3600000), static_cast<long long>(rem / 60000 % 60),
-                static_cast<long long>(rem / 1000 % 60), static_cast<long long>(rem % 1000));
-  return buf;
-}
-
-// YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|±HH[:]MM]; nullopt when the text is not of that form.
-std::optional<int64_t> millis_from_iso(const std::string& t) {
-  size_t i = 0;
-  auto digits = [&](size_t n, int64_t& out) {
-    if (i + n > t.size()) return false;
-    out = 0;
-    for (size_t k = 0; k < n; ++k) {
-      char c = t[i + k];
-      if (c < '0' || c > '9') return false;
-      out = out * 10 + (c - '0');
+// The optional (picture, timezone) arguments of $fromMillis and $now, from index i.
+std::string format_millis(int64_t ms, Args& a, size_t i, const CallSite& s) {
+  const std::string* picture = str_arg(a, i, s);
+  const std::string* zone = str_arg(a, i + 1, s);
+  int offset = 0;
+  if (zone != nullptr) {
+    auto parsed = pictures::parse_timezone(*zone);
+    if (!parsed) {
+      Evaluator::fail("D3134", s.position,
+                      "The timezone \"" + *zone + "\" of $" + s.name + " is not of the form +hhmm");
     }
-    i += n;
-    return true;
-  };
-  auto lit = [&](char c) {
-    if (i < t.size() && t[i] == c) {
-      ++i;
-      return true;
-    }
-    return false;
-  };
-  int64_t y, mo, d, h = 0, mi = 0, sec = 0, ms = 0;
-  if (!digits(4, y) || !lit('-') || !digits(2, mo) || !lit('-') || !digits(2, d))
-    return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31) return std::nullopt;
-  int64_t offset_min = 0;
-  if (lit('T')) {
-    if (!digits(2, h) || !lit(':') || !digits(2, mi)) return std::nullopt;
-    if (lit(':')) {
-      if (!digits(2, sec)) return std::nullopt;
-      if (lit('.')) {
-        size_t start = i;
-        int64_t frac = 0, scale = 1;
-        while (i < t.size() && t[i] >= '0' && t[i] <= '9') {
-          if (i - start < 3) {
-            frac = frac * 10 + (t[i] - '0');
-            scale *= 10;
-          }
-          ++i;
-        }
-        if (i == start) return std::nullopt;
-        ms = frac * 1000 / scale;
-      }
-    }
-    if (h > 23 || mi > 59 || sec > 60) return std::nullopt;
-    if (lit('Z')) {
-    } else if (i < t.size() && (t[i] == '+' || t[i] == '-')) {
-      int sign = t[i] == '-' ? -1 : 1;
-      ++i;
-      int64_t oh, om;
-      if (!digits(2, oh)) return std::nullopt;
-      lit(':');
-      if (!digits(2, om)) return std::nullopt;
-      offset_min = sign * (oh * 60 + om);
-    }
+    offset = *parsed;
   }
-  if (i != t.size()) return std::nullopt;
-  return ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi - offset_min) * 60000 + sec * 1000 + ms;
+  std::optional<std::string_view> pic;
+  if (picture != nullptr) pic = *picture;
+  std::string out = pictures::format_date_time(ms, pic, offset, s.position);
+  s.ev.check_size(out.size(), s.position);
+  return out;
 }
 
-Value f_now(Args&, const CallSite& s) {
-  return str(iso_from_millis(s.ev.now_ms()));
+Value f_now(Args& a, const CallSite& s) {
+  return str(format_millis(s.ev.now_ms(), a, 0, s));
 }
 Value f_millis(Args&, const CallSite& s) {
   return num(static_cast<double>(s.ev.now_ms()));
@@ -1383,23 +972,21 @@ Value f_millis(Args&, const CallSite& s) {
 Value f_from_millis(Args& a, const CallSite& s) {
   auto ms = num_arg(a, 0, s);
   if (!ms) return Value();
-  if (a.size() > 1 && !a[1].undefined()) {
-    Evaluator::fail("D3136", s.position, "Picture strings are not supported yet by $fromMillis");
-  }
   // JavaScript dates span +-8.64e15 ms; beyond that there is no date to print
   if (std::fabs(*ms) > 8.64e15) {
     Evaluator::fail("D3110", s.position, "$fromMillis: the number is outside the range of dates");
   }
-  return str(iso_from_millis(to_int(std::floor(*ms))));
+  return str(format_millis(to_int(std::floor(*ms)), a, 1, s));
 }
 
 Value f_to_millis(Args& a, const CallSite& s) {
   const std::string* t = str_arg(a, 0, s);
   if (t == nullptr) return Value();
-  if (a.size() > 1 && !a[1].undefined()) {
-    Evaluator::fail("D3136", s.position, "Picture strings are not supported yet by $toMillis");
+  if (const std::string* picture = str_arg(a, 1, s); picture != nullptr) {
+    auto ms = pictures::parse_date_time(*t, *picture, s.ev.now_ms(), s.position);
+    return ms ? num(static_cast<double>(*ms)) : Value();
   }
-  auto ms = millis_from_iso(*t);
+  auto ms = pictures::millis_from_iso(*t);
   if (!ms) Evaluator::fail("D3110", s.position, "The timestamp \"" + *t + "\" is not ISO 8601");
   return num(static_cast<double>(*ms));
 }
