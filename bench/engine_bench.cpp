@@ -174,6 +174,34 @@ void BM_MapOfPassStates(benchmark::State& state) {
 }
 BENCHMARK(BM_MapOfPassStates)->Apply(map_sizes);
 
+// A JSONata Map whose ItemSelector reads one item and one setting from a large state input
+// (~100 KB of settings beside the items): what each item costs should not depend on the size
+// of the input it does not use.
+void BM_JsonataMapLargeInput(benchmark::State& state) {
+  Harness h(R"({"QueryLanguage":"JSONata","StartAt":"M","States":{"M":{"Type":"Map",
+    "Items":"{% $states.input.items %}",
+    "ItemSelector":{"id":"{% $states.context.Map.Item.Value.id %}",
+                    "region":"{% $states.input.settings.region %}"},
+    "ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},"End":true}}})");
+  h.history_limit = 1 << 30;
+  std::string input = items_input(state.range(0));
+  input.pop_back();  // the closing brace: settings go beside the items
+  input += R"(,"settings":{"region":"eu-west-1","rules":[)";
+  for (int i = 0; i < 2000; ++i) {
+    input += (i ? "," : "") + std::string(R"({"rule":)") + std::to_string(i) +
+             R"(,"pattern":"s3://bucket/prefix/)" + std::to_string(i) + R"(/*.parquet"})";
+  }
+  input += "]}}";
+  for (auto _ : state) {
+    store::ExecutionRecord execution = h.start(input);
+    expect_succeeded(state, execution);
+  }
+  state.SetComplexityN(state.range(0));
+  state.SetItemsProcessed(state.iterations() * state.range(0));
+  state.counters["input_bytes"] = static_cast<double>(input.size());
+}
+BENCHMARK(BM_JsonataMapLargeInput)->Arg(100)->Arg(1000)->Unit(benchmark::kMillisecond);
+
 // A Map of n activity-task iterations (MaxConcurrency 0: 40 at a time, as AWS runs inline
 // Maps): start, then every task answered in turn, n + 1 advance() calls. Each step pays for
 // the runtime state (bounded by the 40 running iterations) and the rows it touches, so the

@@ -151,7 +151,9 @@ std::optional<Json> fn_parse(const std::vector<std::optional<Json>>& a) {
 
 jsonata::Options options_for(const JsonataScope& scope, const JsonataField::Node& node) {
   jsonata::Options o;
-  o.bindings.emplace("states", scope.states);
+  // By reference: `$states.input.x` then reads the state's input in place instead of copying
+  // all of it for every expression (a Map's ItemSelector runs once per item).
+  o.references.emplace("states", &scope.states);
   for (const std::string& name : node.names) {
     if (name == "states") continue;
     const Json* v = nullptr;
@@ -164,7 +166,7 @@ jsonata::Options options_for(const JsonataScope& scope, const JsonataField::Node
         if (auto it = vars->find(name); it != vars->end()) v = &*it;
       }
     }
-    if (v) o.bindings.emplace(name, *v);
+    if (v) o.references.emplace(name, v);
   }
   const int64_t now = scope.now_ms;
   o.now_ms = [now] { return now; };

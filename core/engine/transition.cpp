@@ -1048,24 +1048,29 @@ class Stepper {
       // must not leave items 0..k-1 behind.
       std::vector<std::string> encoded;
       encoded.reserve(items.size());
+      // JSONata: $states is built once (the input is not copied per item); only the context's
+      // Map.Item changes from item to item.
+      Json states;
+      if (jsonata && s.item_selector) states = states_of(input, context_);
       for (int64_t i = 0; i < total; ++i) {
         Json& item = items[static_cast<size_t>(i)];
         Json selected;
         if (s.item_selector) {
-          context_["Map"] = {{"Item", {{"Index", i}, {"Value", item}}}};
-          try {
-            if (jsonata) {
-              selected =
-                  *jsonata_value(s, "ItemSelector", states_of(input, context_), s.item_selector);
-            } else {
+          Json map = {{"Item", {{"Index", i}, {"Value", item}}}};
+          if (jsonata) {
+            states["context"]["Map"] = std::move(map);
+            selected = *jsonata_value(s, "ItemSelector", states, s.item_selector);
+          } else {
+            context_["Map"] = std::move(map);
+            try {
               selected =
                   eval_template(*s.item_selector, s.item_selector_template, effective, context_);
+            } catch (...) {
+              context_.erase("Map");
+              throw;
             }
-          } catch (...) {
             context_.erase("Map");
-            throw;
           }
-          context_.erase("Map");
         } else {
           selected = std::move(item);
         }

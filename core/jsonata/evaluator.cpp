@@ -30,6 +30,13 @@ const Value* Frame::find(const std::string& name) const {
   return nullptr;
 }
 
+const Json* Frame::find_ref(const std::string& name) const {
+  const Frame* f = this;
+  while (f->parent != nullptr) f = f->parent;
+  auto it = f->refs.find(name);
+  return it == f->refs.end() ? nullptr : it->second;
+}
+
 std::vector<Value> to_items(const Value& v) {
   switch (v.kind) {
     case Value::Kind::Undefined:
@@ -408,6 +415,11 @@ Value Evaluator::eval_node(const Node& node, const Value& input, Frame* env) {
           charge(*v, node.position);  // the copy below costs what the value weighs
           return *v;
         }
+        if (const Json* ref = env->find_ref(node.text)) {
+          Value v(*ref);
+          charge(v, node.position);
+          return v;
+        }
       }
       if (auto it = options_.functions.find(node.text); it != options_.functions.end()) {
         auto f = std::make_shared<Function>();
@@ -621,29 +633,68 @@ Value Evaluator::eval_tuple_path(const std::vector<const Node*>& steps, bool kee
 // `$v.a.b.c` through objects only, the commonest path in Step Functions (`$states.input.x`),
 // walked by pointer so that only the result is copied. nullptr when the path is anything else
 // (the general evaluation then gives the same answer, only slower).
-std::optional<Value> Evaluator::eval_plain_path(const Node& node, Frame* env) {
+const Json* Evaluator::walk_names(const Node& node, Frame* env, size_t& taken, bool& missing) {
+  taken = 0;
+  missing = false;
   const Node& first = *node.children[0];
-  if (node.flag || first.kind != NodeKind::Variable || first.text.empty() || first.text == "$" ||
+  if (first.kind != NodeKind::Variable || first.text.empty() || first.text == "$" ||
       env == nullptr) {
-    return std::nullopt;
+    return nullptr;
   }
-  for (size_t i = 1; i < node.children.size(); ++i) {
-    if (node.children[i]->kind != NodeKind::Name) return std::nullopt;
+  const Json* at = nullptr;
+  if (const Value* var = env->find(first.text)) {
+    if (!var->is_json()) return nullptr;
+    at = &var->json;
+  } else {
+    at = env->find_ref(first.text);
+    if (at == nullptr) return nullptr;
   }
-  const Value* var = env->find(first.text);
-  if (var == nullptr || !var->is_json()) return std::nullopt;
-  const Json* at = &var->json;
-  for (size_t i = 1; i < node.children.size(); ++i) {
-    if (at->is_array()) return std::nullopt;  // mapping over arrays: the general way
-    count_steps(1, node.children[i]->position);
-    if (!at->is_object()) return Value();
-    auto it = at->find(node.children[i]->text);
-    if (it == at->end()) return Value();
-    at = &*it;
+  taken = 1;
+  // With `[]` at the end the last step keeps its singleton arrays: leave it to the general way.
+  const size_t end = node.children.size() - (node.flag ? 1 : 0);
+  while (taken < end && !at->is_array()) {
+    // A name, or a name with a constant index (`items[0]`, `items[-1]`).
+    const Node& step = *node.children[taken];
+    const Node* name = &step;
+    std::optional<double> index;
+    if (step.kind == NodeKind::Filter && step.children[0]->kind == NodeKind::Name) {
+      const Node& pred = *step.children[1];
+      if (pred.kind == NodeKind::Number) {
+        index = pred.number;
+      } else if (pred.kind == NodeKind::Negate && pred.children[0]->kind == NodeKind::Number) {
+        index = -pred.children[0]->number;
+      } else {
+        break;
+      }
+      name = step.children[0].get();
+    } else if (step.kind != NodeKind::Name) {
+      break;
+    }
+    count_steps(1, step.position);
+    auto it = at->is_object() ? at->find(name->text) : at->end();
+    if (!at->is_object() || it == at->end()) {
+      missing = true;
+      return nullptr;
+    }
+    const Json* next = &*it;
+    if (index) {
+      // A value that is not an array is a sequence of one.
+      const auto n = static_cast<int64_t>(next->is_array() ? next->size() : 1);
+      int64_t k = to_int(std::floor(*index));
+      if (k < 0) k += n;
+      if (k < 0 || k >= n) {
+        missing = true;
+        return nullptr;
+      }
+      if (next->is_array()) {
+        next = &(*next)[static_cast<size_t>(k)];
+        if (next->is_array()) break;  // nested arrays: leave them to the general way
+      }
+    }
+    at = next;
+    ++taken;
   }
-  Value result(*at);
-  charge(result, node.position);
-  return result;
+  return at;
 }
 
 Value Evaluator::eval_path(const Node& node, const Value& input, Frame* env) {
@@ -653,17 +704,28 @@ Value Evaluator::eval_path(const Node& node, const Value& input, Frame* env) {
     for (const auto& s : node.children) steps.push_back(s.get());
     return eval_tuple_path(steps, node.flag, input, env);
   }
-  if (std::optional<Value> fast = eval_plain_path(node, env)) return std::move(*fast);
   std::vector<Value> seq;
-  const Node& first = *node.children[0];
-  if (first.kind == NodeKind::Variable || !input.is_array()) {
-    seq.push_back(input);
+  size_t taken = 0;
+  bool missing = false;
+  if (const Json* at = walk_names(node, env, taken, missing)) {
+    // `$v.a.b…` walked in place: only what it reached is copied.
+    Value reached(*at);
+    charge(reached, node.position);
+    if (taken == node.children.size()) return reached;
+    seq = to_items(reached);  // the next step maps over an array's members
+  } else if (missing) {
+    return Value();
   } else {
-    seq = to_items(input);
+    const Node& first = *node.children[0];
+    if (first.kind == NodeKind::Variable || !input.is_array()) {
+      seq.push_back(input);
+    } else {
+      seq = to_items(input);
+    }
   }
   bool single_array = false;  // the last step produced exactly one array: keep it whole
   Value whole;
-  for (size_t s = 0; s < node.children.size(); ++s) {
+  for (size_t s = taken; s < node.children.size(); ++s) {
     const Node& step = *node.children[s];
     const bool last = s + 1 == node.children.size();
     std::vector<Value> results;
@@ -1091,6 +1153,9 @@ std::optional<Json> Expression::evaluate(const Json& input, const Options& optio
   Evaluator ev(options, input);
   std::deque<Frame> globals(1);
   for (const auto& [name, value] : options.bindings) globals[0].vars[name] = Value(value);
+  for (const auto& [name, ref] : options.references) {
+    if (ref != nullptr) globals[0].refs.emplace(name, ref);
+  }
   Value v = ev.eval(*root_, Value(input), &globals[0]);
   if (function_result) *function_result = v.is_function();
   if (v.undefined() || v.is_function()) return std::nullopt;

@@ -22,7 +22,12 @@ namespace stepd::jsonata {
 struct Frame {
   Frame* parent = nullptr;
   std::unordered_map<std::string, Value> vars;
+  // The host's Options::references; only the outermost frame has any.
+  std::unordered_map<std::string, const Json*> refs;
   const Value* find(const std::string& name) const;
+  // The reference bound under `name`, or nullptr. Look with find() first: a value bound in any
+  // frame shadows it.
+  const Json* find_ref(const std::string& name) const;
 };
 
 class Evaluator;
@@ -69,7 +74,11 @@ class Evaluator {
  private:
   Value eval_node(const Node& node, const Value& input, Frame* env);
   Value eval_path(const Node& node, const Value& input, Frame* env);
-  std::optional<Value> eval_plain_path(const Node& node, Frame* env);
+  // A path that starts with a variable bound to JSON and goes on with names ($states.input.a…)
+  // is walked in place as far as those names go, without copying. Returns what was reached and
+  // sets `taken` to the steps walked (the variable counts), or nullptr: with `missing` set when
+  // a name was absent (the path gives nothing), else when the path does not start that way.
+  const Json* walk_names(const Node& node, Frame* env, size_t& taken, bool& missing);
   Value eval_filter(const Node& node, const Value& input, Frame* env);
   Value eval_binary(const Node& node, const Value& input, Frame* env);
   Value eval_array(const Node& node, const Value& input, Frame* env);

@@ -59,6 +59,10 @@ struct Options {
   std::function<double()> random;
   // Variables visible to the expression, by name without the `$`.
   std::map<std::string, Json> bindings;
+  // Variables bound by reference: the JSON must outlive evaluate(). A path of names into one
+  // (`$states.input.a.b`) reads it in place and copies only what it selects; other uses copy
+  // the whole value, as for `bindings`. A name in both is taken from `bindings`.
+  std::map<std::string, const Json*> references;
   // Extra functions by name without the `$`; they shadow library functions of the same name.
   std::map<std::string, HostFunction> functions;
 };

@@ -307,6 +307,38 @@ TEST(JsonataFunctions, HostFunctions) {
   EXPECT_EQ(eval_error("$fail()", nullptr, o).code, "States.Custom");
 }
 
+TEST(JsonataFunctions, VariablesBoundByReference) {
+  // A document far heavier than the step bound lets an evaluation copy.
+  Json doc = Json::object();
+  doc["input"] = Json::object();
+  doc["input"]["region"] = "eu-west-1";
+  doc["input"]["items"] = Json::array();
+  for (int i = 0; i < 50000; ++i) doc["input"]["items"].push_back({{"id", i}});
+  doc["input"]["items"][7]["tag"] = "seven";
+  Options o;
+  o.limits.max_steps = 20000;
+  o.references["states"] = &doc;
+  // Names walked in place: nothing heavy is copied, so the bound is not reached.
+  EXPECT_EQ(eval("$states.input.region", nullptr, o), Json("eu-west-1"));
+  EXPECT_EQ(eval("$states.input.items[7].tag", nullptr, o), Json("seven"));
+  EXPECT_EQ(eval("$states.input.items[-1].id", nullptr, o), Json(49999));
+  EXPECT_EQ(eval("$states.input.items[50000]", nullptr, o), Json("<undefined>"));
+  EXPECT_EQ(eval("$states.input.region[0]", nullptr, o), Json("eu-west-1"));  // a sequence of one
+  EXPECT_EQ(eval("$states.input.region[1]", nullptr, o), Json("<undefined>"));
+  EXPECT_EQ(eval("$states.input.nothing.here", nullptr, o), Json("<undefined>"));
+  EXPECT_EQ(eval("$states.input.region.deeper", nullptr, o), Json("<undefined>"));
+  // Using the whole value copies it, and that is counted as the work it is.
+  EXPECT_EQ(eval_error("$count($states.input.items)", nullptr, o).code, "U1002");
+  // A binding in the expression shadows the reference; `bindings` win over `references`.
+  EXPECT_EQ(eval("($states := {'input': {'region': 'local'}}; $states.input.region)", nullptr, o),
+            Json("local"));
+  EXPECT_EQ(
+      eval("function($states) { $states.input.region }({'input': {'region': 'arg'}})", nullptr, o),
+      Json("arg"));
+  o.bindings["states"] = Json::parse(R"({"input": {"region": "bound"}})");
+  EXPECT_EQ(eval("$states.input.region", nullptr, o), Json("bound"));
+}
+
 TEST(JsonataBounds, DepthStepsAndSize) {
   Error e = eval_error("($f := function($n) { $f($n + 1) }; $f(0))");
   EXPECT_EQ(e.code, "U1001");
