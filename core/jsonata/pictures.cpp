@@ -506,6 +506,8 @@ Part analyse_marker(std::string_view body, size_t position) {
   return part;
 }
 
+constexpr size_t kMaxParts = 200;  // markers and the literals between them
+
 std::vector<Part> analyse(std::string_view picture, size_t position) {
   std::vector<Part> parts;
   std::string literal;
@@ -531,6 +533,13 @@ std::vector<Part> analyse(std::string_view picture, size_t position) {
         fail("D3135", position, "No matching closing bracket ']' in date/time picture string");
       }
       flush();
+      // Real pictures have a dozen markers; parsing builds a regular expression of up to ~1 KB
+      // per marker, so a hostile picture must not have thousands.
+      if (parts.size() >= kMaxParts) {
+        fail("U1003", position,
+             "A date/time picture string may have at most " + std::to_string(kMaxParts / 2) +
+                 " components");
+      }
       parts.push_back(analyse_marker(picture.substr(i + 1, close - i - 1), position));
       i = close;
     } else {

@@ -49,6 +49,9 @@ TEST(JsonataDatePictures, LiteralsAndBrackets) {
   EXPECT_EQ(error_code("$fromMillis(0, '[Y]-[M')"), "D3135");
   EXPECT_EQ(error_code("$fromMillis(0, '[q]')"), "D3132");
   EXPECT_EQ(error_code("$fromMillis(0, '[YN]')"), "D3133");
+  // A picture of thousands of markers is refused before any work is done on it.
+  EXPECT_EQ(error_code("$toMillis('x', $join([1..300].('[Yw]')))"), "U1003");
+  EXPECT_EQ(error_code("$fromMillis(0, $join([1..300].('[Y]')))"), "U1003");
 }
 
 TEST(JsonataDatePictures, NumbersNamesAndWidths) {
