@@ -267,8 +267,12 @@ void Evaluator::fail(const char* code, size_t position, std::string message) {
 }
 
 void Evaluator::check_size(size_t n, size_t position) {
-  count_steps(n, position);
-  if (n > options_.limits.max_result_size) {
+  check_growth(n, n, position);
+}
+
+void Evaluator::check_growth(size_t size, size_t added, size_t position) {
+  count_steps(added, position);
+  if (size > options_.limits.max_result_size) {
     fail("U1003", position,
          "Result too large: more than " + std::to_string(options_.limits.max_result_size) +
              " items or bytes");
@@ -442,8 +446,9 @@ Value Evaluator::eval_node(const Node& node, const Value& input, Frame* env) {
     case NodeKind::Descendant: {
       std::vector<Value> out;
       for (const auto& item : to_items(input)) {
+        const size_t before = out.size();
         if (item.is_json()) descendants(item.json, out);
-        check_size(out.size(), node.position);
+        check_growth(out.size(), out.size() - before, node.position);
       }
       return Value::sequence(std::move(out));
     }
@@ -574,6 +579,7 @@ Value Evaluator::eval_tuple_path(const std::vector<const Node*>& steps, bool kee
     if (base->kind == NodeKind::Path && base->flag) keep = true;  // `a[]#$i`
     std::vector<Tuple> out;
     for (const Tuple& t : seq) {
+      const size_t before = out.size();
       Value r = eval(*base, t.value, t.frame);
       std::vector<Value> items;
       // a constructed array stays whole, except as the first step, where its members are the
@@ -593,7 +599,7 @@ Value Evaluator::eval_tuple_path(const std::vector<const Node*>& steps, bool kee
           out.push_back({std::move(items[i]), frame});
         }
       }
-      check_size(out.size(), step->position);
+      check_growth(out.size(), out.size() - before, step->position);
     }
     for (const Node* stage : stages) {
       if (stage->kind == NodeKind::Index) {

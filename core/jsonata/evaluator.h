@@ -64,6 +64,10 @@ class Evaluator {
   // Refuses a collection or string of n items/bytes over the size bound; building it also
   // counts n steps, so that no single step can do unbounded work.
   void check_size(size_t n, size_t position);
+  // For a result built up in a loop: counts the `added` items/bytes as steps and refuses a
+  // result that has grown to `size` past the bound. (check_size on the running size would
+  // count the whole result again on every round: quadratic.)
+  void check_growth(size_t size, size_t added, size_t position);
   // Adds n to the steps taken (U1002 past the bound).
   void count_steps(uint64_t n, size_t position);
   // Counts the cost of copying `v` as steps.

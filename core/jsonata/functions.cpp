@@ -157,10 +157,11 @@ Value f_join(Args& a, const CallSite& s) {
   bool first = true;
   for (const auto& v : to_items(a[0])) {
     if (!v.is_string()) bad_arg(s, 0);
+    const size_t before = out.size();
     if (!first && sep != nullptr) out += *sep;
     first = false;
     out += v.json.get_ref<const std::string&>();
-    s.ev.check_size(out.size(), s.position);
+    s.ev.check_growth(out.size(), out.size() - before, s.position);
   }
   return str(std::move(out));
 }
@@ -204,7 +205,7 @@ Value f_match(Args& a, const CallSite& s) {
     if (!m) break;
     out.push_back(Value(match_object(*t, *m)));
     from = m->end;
-    s.ev.check_size(out.size(), s.position);
+    s.ev.check_growth(out.size(), m->end - m->begin + 1, s.position);
   }
   return Value::sequence(std::move(out));
 }
@@ -1052,6 +1053,7 @@ Value replace_regex(Args& a, const CallSite& s, const Regex& re) {
   std::string out;
   size_t from = 0;
   for (int64_t done = 0; done < max; ++done) {
+    const size_t before = out.size();
     std::optional<Regex::Match> m = next_match(re, *t, from, s);
     if (!m) break;
     out.append(*t, from, m->begin - from);
@@ -1085,7 +1087,7 @@ Value replace_regex(Args& a, const CallSite& s, const Regex& re) {
       }
     }
     from = m->end;
-    s.ev.check_size(out.size(), s.position);
+    s.ev.check_growth(out.size(), out.size() - before + 1, s.position);
   }
   out.append(*t, from, std::string::npos);
   s.ev.check_size(out.size(), s.position);
@@ -1115,10 +1117,11 @@ Value f_replace(Args& a, const CallSite& s) {
   for (int64_t done = 0; done < max; ++done) {
     size_t at = t->find(*pattern, from);
     if (at == std::string::npos) break;
+    const size_t before = out.size();
     out.append(*t, from, at - from);
     out += *replacement;
     from = at + pattern->size();
-    s.ev.check_size(out.size(), s.position);
+    s.ev.check_growth(out.size(), out.size() - before + 1, s.position);
   }
   out.append(*t, from, std::string::npos);
   s.ev.check_size(out.size(), s.position);

@@ -358,6 +358,14 @@ TEST(JsonataBounds, DepthStepsAndSize) {
                        nullptr, small)
                 .code,
             "U1003");
+  // Results built up in a loop count each piece once, not the running total again and again:
+  // these are linear, well inside the default bounds.
+  EXPECT_EQ(eval("$length($join([1..20000].('x'), ','))"), Json(39999));
+  EXPECT_EQ(eval("$length($replace($join([1..20000].('a')), 'a', 'bb'))"), Json(40000));
+  EXPECT_EQ(eval("$length($replace($join([1..20000].('a')), /a/, 'bb'))"), Json(40000));
+  EXPECT_EQ(eval("$count($match($join([1..20000].('a')), /a/))"), Json(20000));
+  EXPECT_EQ(eval("$count([1..300].{'a': {'b': $}}.**)"),
+            Json(900));  // each object, its member, the number
   // copying a large value once per item of a large sequence counts as the work it is
   Options few;
   few.limits.max_steps = 100000;
