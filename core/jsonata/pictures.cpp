@@ -726,6 +726,7 @@ std::string unicode_escape(char32_t c) {
 }
 
 std::string integer_regex(const IntegerPicture& p, int exact_digits) {
+  if (exact_digits > 18) exact_digits = 0;  // no year has that many digits: any number will do
   switch (p.kind) {
     case IntegerPicture::Kind::kLetters:
       return "[a-z]+";

@@ -218,6 +218,7 @@ TEST(JsonataDatePictures, ParsingFillsInWhatThePictureLeavesOut) {
   EXPECT_EQ(error_code("$toMillis('2018-05-22', '[YN]-[M]-[D]')"), "D3133");
   // Huge components are no timestamp (and no overflow).
   EXPECT_EQ(eval("$toMillis('999999999999999999', '[Y]')"), Json("<undefined>"));
+  EXPECT_EQ(eval("$toMillis('2018', '[Y,*-5000]')"), Json(1514764800000));
   EXPECT_EQ(eval("$toMillis('2018-01-01 99999999999:00', '[Y]-[M]-[D] [H]:[m]')"),
             Json("<undefined>"));
 }
