@@ -229,17 +229,20 @@ Json evaluate_node(const JsonataField::Node& n, const JsonataScope& scope,
   try {
     v = n.expression->evaluate(Json(), options_for(scope, n), &function_result);
   } catch (const jsonata::Error& e) {
-    throw StatesException(kQueryEvaluationError, quoted_expression(n.source, field) +
-                                                     " threw an error during evaluation. " +
-                                                     e.code + ": " + e.message);
+    throw StatesException(kQueryEvaluationError,
+                          quoted_expression(n.source, field) +
+                              " threw an error during evaluation. " + e.code + ": " + e.message,
+                          field);
   }
   if (function_result) {
-    throw StatesException(kQueryEvaluationError, quoted_expression(n.source, field) +
-                                                     " returned an unsupported result type.");
+    throw StatesException(
+        kQueryEvaluationError,
+        quoted_expression(n.source, field) + " returned an unsupported result type.", field);
   }
   if (!v) {
     throw StatesException(kQueryEvaluationError,
-                          quoted_expression(n.source, field) + " returned nothing (undefined).");
+                          quoted_expression(n.source, field) + " returned nothing (undefined).",
+                          field);
   }
   return std::move(*v);
 }
@@ -285,7 +288,8 @@ void unexpected_result_type(const JsonataField* field, const std::string& name,
   throw StatesException(kQueryEvaluationError,
                         who + " returned an unexpected result type. Expected '" + expected +
                             "', but was '" + jsonata_type_name(value) +
-                            "' for value: " + value.dump());
+                            "' for value: " + value.dump(),
+                        name);
 }
 
 }  // namespace stepd::asl
