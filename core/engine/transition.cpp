@@ -1641,11 +1641,17 @@ class Stepper {
       due += *jsonata_integer(s, "Seconds", *states, 0) * 1000;
     } else if (jsonata && s.jsonata_field("Timestamp")) {
       Json v = *jsonata_value(s, "Timestamp", *states, std::nullopt);
-      std::optional<int64_t> t;
-      if (v.is_string()) t = asl::parse_rfc3339_ms(v.get<std::string>());
-      if (!t) {
+      if (!v.is_string()) {
         asl::unexpected_result_type(s.jsonata_field("Timestamp"), "Timestamp",
                                     "ISO-8601 extended offset date-time string", v);
+      }
+      std::optional<int64_t> t = asl::parse_rfc3339_ms(v.get<std::string>());
+      if (!t) {
+        throw StatesException(asl::kQueryEvaluationError,
+                              "The Timestamp field cannot be parsed as an ISO-8601 extended offset "
+                              "date-time format string: " +
+                                  v.get<std::string>(),
+                              "Timestamp");
       }
       due = *t;
     } else if (s.seconds) {

@@ -1162,6 +1162,21 @@ TEST_F(TransitionTest, JsonataMapItemsFailureFailsTheMapState) {
   EXPECT_FALSE(Json::parse(history_[2].details).contains("location"));
 }
 
+// Recorded on AWS (test_wait_timestamp_jsonata): the Wait's failure links to its entry.
+TEST_F(TransitionTest, JsonataWaitTimestampThatDoesNotParse) {
+  start(R"({"QueryLanguage":"JSONata","StartAt":"W","States":{
+    "W":{"Type":"Wait","Timestamp":"{% $states.input.t %}","End":true}}})",
+        R"({"t":"2016-12-05 21:29:29Z"})");
+  ASSERT_EQ(exec_.status, "FAILED");
+  EXPECT_EQ(*exec_.cause,
+            "An error occurred while executing the state 'W' (entered at the event id #2). The "
+            "Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format "
+            "string: 2016-12-05 21:29:29Z");
+  ASSERT_EQ(history_[2].type, "EvaluationFailed");
+  EXPECT_EQ(history_[2].previous_id, 2);
+  EXPECT_EQ(Json::parse(history_[2].details)["location"], "Timestamp");
+}
+
 TEST_F(TransitionTest, JsonPathFailuresRecordNoEvaluationFailed) {
   start(R"({"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"$.nope","End":true}}})");
   ASSERT_EQ(exec_.status, "FAILED");
