@@ -263,6 +263,32 @@ Json JsonataField::evaluate(const JsonataScope& scope, const std::string& field)
   return evaluate_node(root_, scope, field);
 }
 
+namespace {
+void visit_node(const JsonataField::Node& n, const std::string& where,
+                const std::function<void(const std::string&, const jsonata::Expression&)>& visit) {
+  switch (n.kind) {
+    case JsonataField::Node::Kind::kExpression:
+      visit(where, *n.expression);
+      return;
+    case JsonataField::Node::Kind::kObject:
+      for (const auto& m : n.members) visit_node(m.value, where + "/" + m.key, visit);
+      return;
+    case JsonataField::Node::Kind::kArray:
+      for (size_t i = 0; i < n.elements.size(); ++i) {
+        visit_node(n.elements[i], where + "/" + std::to_string(i), visit);
+      }
+      return;
+    case JsonataField::Node::Kind::kLiteral:
+      return;
+  }
+}
+}  // namespace
+
+void JsonataField::for_each_expression(
+    const std::function<void(const std::string& where, const jsonata::Expression&)>& visit) const {
+  visit_node(root_, "", visit);
+}
+
 std::string jsonata_type_name(const Json& v) {
   switch (v.type()) {
     case Json::value_t::object:
