@@ -231,17 +231,20 @@ Json evaluate_node(const JsonataField::Node& n, const JsonataScope& scope,
   try {
     v = n.expression->evaluate(Json(), options_for(scope, n), &function_result);
   } catch (const jsonata::Error& e) {
-    throw StatesException(kQueryEvaluationError, quoted_expression(n.source, field) +
-                                                     " threw an error during evaluation. " +
-                                                     e.code + ": " + e.message);
+    throw StatesException(kQueryEvaluationError,
+                          quoted_expression(n.source, field) +
+                              " threw an error during evaluation. " + e.code + ": " + e.message,
+                          field);
   }
   if (function_result) {
-    throw StatesException(kQueryEvaluationError, quoted_expression(n.source, field) +
-                                                     " returned an unsupported result type.");
+    throw StatesException(
+        kQueryEvaluationError,
+        quoted_expression(n.source, field) + " returned an unsupported result type.", field);
   }
   if (!v) {
     throw StatesException(kQueryEvaluationError,
-                          quoted_expression(n.source, field) + " returned nothing (undefined).");
+                          quoted_expression(n.source, field) + " returned nothing (undefined).",
+                          field);
   }
   return std::move(*v);
 }
@@ -260,6 +263,32 @@ std::shared_ptr<const JsonataField> JsonataField::compile(const Json& value) {
 
 Json JsonataField::evaluate(const JsonataScope& scope, const std::string& field) const {
   return evaluate_node(root_, scope, field);
+}
+
+namespace {
+void visit_node(const JsonataField::Node& n, const std::string& where,
+                const std::function<void(const std::string&, const jsonata::Expression&)>& visit) {
+  switch (n.kind) {
+    case JsonataField::Node::Kind::kExpression:
+      visit(where, *n.expression);
+      return;
+    case JsonataField::Node::Kind::kObject:
+      for (const auto& m : n.members) visit_node(m.value, where + "/" + m.key, visit);
+      return;
+    case JsonataField::Node::Kind::kArray:
+      for (size_t i = 0; i < n.elements.size(); ++i) {
+        visit_node(n.elements[i], where + "/" + std::to_string(i), visit);
+      }
+      return;
+    case JsonataField::Node::Kind::kLiteral:
+      return;
+  }
+}
+}  // namespace
+
+void JsonataField::for_each_expression(
+    const std::function<void(const std::string& where, const jsonata::Expression&)>& visit) const {
+  visit_node(root_, "", visit);
 }
 
 std::string jsonata_type_name(const Json& v) {
@@ -287,7 +316,8 @@ void unexpected_result_type(const JsonataField* field, const std::string& name,
   throw StatesException(kQueryEvaluationError,
                         who + " returned an unexpected result type. Expected '" + expected +
                             "', but was '" + jsonata_type_name(value) +
-                            "' for value: " + value.dump());
+                            "' for value: " + value.dump(),
+                        name);
 }
 
 }  // namespace stepd::asl

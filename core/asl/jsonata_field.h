@@ -11,6 +11,7 @@
 //   The JSONata expression '$x' specified for the field 'Output/a' returned nothing (undefined).
 // (the engine prefixes "An error occurred while executing the state ...").
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -53,6 +54,12 @@ class JsonataField {
 
   // The expression's text when the whole field is one expression, else empty.
   const std::string& expression_text() const { return root_.source; }
+
+  // Calls `visit(where, expression)` for every expression in the field, `where` saying where it
+  // sits below the field as a JSON pointer ("" for the whole field, "/a/0" for a member's first
+  // element).
+  void for_each_expression(
+      const std::function<void(const std::string& where, const jsonata::Expression&)>& visit) const;
 
   struct Member;
   struct Node {

@@ -13,6 +13,7 @@
 #include "core/asl/timestamp.h"
 #include "core/common/states_error.h"
 #include "core/common/utf8.h"
+#include "core/jsonata/jsonata.h"
 
 namespace stepd::asl {
 namespace {
@@ -293,6 +294,8 @@ class Validator {
              const Json& siblings);
   void check_fields(const State& st, const Json& obj, const std::string& loc);
   void compile_jsonata(State& st, const Json& obj, const std::string& loc);
+  void check_jsonata_references(const JsonataField& field, const std::string& name,
+                                const std::string& where);
   void transitions_target(const std::string& target, const Json& siblings, const std::string& loc);
 
   // Field readers: each reports a wrong type and returns nullopt.
@@ -627,6 +630,31 @@ bool holds_jsonata(const Json& v) {
   return false;
 }
 
+// What AWS refuses in an expression that parses (UNSUPPORTED_JSONATA_EXPRESSION):
+// - a field name read from the top level (`{% phone %}` instead of `{% $states.input.phone %}`):
+//   an expression has no input of its own;
+// - `$states.errorOutput` anywhere but in a catcher's Output and Assign, the only fields that
+//   have an error to read.
+void Validator::check_jsonata_references(const JsonataField& field, const std::string& name,
+                                         const std::string& where) {
+  const bool in_catcher =
+      name.rfind("Catch[", 0) == 0 && (name.ends_with("/Output") || name.ends_with("/Assign"));
+  field.for_each_expression([&](const std::string& below, const jsonata::Expression& e) {
+    for (const std::string& top : e.top_level_names()) {
+      error("UNSUPPORTED_JSONATA_EXPRESSION",
+            "Reference to '" + top + "' at the top level is not supported.", where + below);
+    }
+    if (!in_catcher) {
+      for (const std::string& f : e.variable_fields("states")) {
+        if (f == "errorOutput") {
+          error("UNSUPPORTED_JSONATA_EXPRESSION", "Field '$states.errorOutput' does not exist.",
+                where + below);
+        }
+      }
+    }
+  });
+}
+
 void Validator::compile_jsonata(State& st, const Json& obj, const std::string& loc) {
   auto compile = [&](const std::string& name, const Json& value, const std::string& where) {
     if (!holds_jsonata(value)) return;
@@ -635,7 +663,9 @@ void Validator::compile_jsonata(State& st, const Json& obj, const std::string& l
     } catch (const std::invalid_argument& e) {
       error("INVALID_JSONATA_EXPRESSION",
             "The JSONata expression in the field '" + name + "' is not valid: " + e.what(), where);
+      return;
     }
+    check_jsonata_references(*st.jsonata[name], name, where);
   };
   for (const char* f : {"Output", "Arguments", "Assign", "Items", "ItemSelector", "Seconds",
                         "Timestamp", "Error", "Cause", "TimeoutSeconds", "HeartbeatSeconds",

@@ -358,19 +358,26 @@ class Stepper {
 
   // ---- history
 
-  void emit(const std::string& type, Json details = nullptr) {
-    emit_text(type, details.is_null() ? std::string() : details.dump());
+  // `previous` overrides the event the new one links to (by default the one before it).
+  void emit(const std::string& type, Json details = nullptr,
+            std::optional<int64_t> previous = std::nullopt) {
+    emit_text(type, details.is_null() ? std::string() : details.dump(), previous);
   }
 
   // The same with the details already written as JSON text ("" for none).
-  void emit_text(const std::string& type, std::string details) {
+  void emit_text(const std::string& type, std::string details,
+                 std::optional<int64_t> previous = std::nullopt) {
     applied_ = true;
     store::HistoryEventRecord e;
     e.id = exec_.event_count + 1;
     // AWS links the first state's entry to nothing (0), everything else to the event before.
-    e.previous_id = (last_type_ == "ExecutionStarted" && ends_with(type, "StateEntered"))
-                        ? 0
-                        : exec_.event_count;
+    if (previous) {
+      e.previous_id = *previous;
+    } else {
+      e.previous_id = (last_type_ == "ExecutionStarted" && ends_with(type, "StateEntered"))
+                          ? 0
+                          : exec_.event_count;
+    }
     e.timestamp_ms = ctx_.now_ms;
     e.type = type;
     if (!details.empty()) e.details = std::move(details);
@@ -750,7 +757,7 @@ class Stepper {
           break;
       }
     } catch (const StatesException& e) {
-      state_error(s, e.value());
+      state_error(s, e, true);
     }
   }
 
@@ -774,8 +781,40 @@ class Stepper {
     return err;
   }
 
-  void state_error(const State& s, StatesError err) {
-    err = located(s, std::move(err));
+  // A JSONata expression of state `s` failed (States.QueryEvaluationError, `err` already located):
+  // AWS records an EvaluationFailed event naming the state and the field, then the error takes
+  // its course (retry, catch or failure) as any other. Returns whether it recorded one.
+  bool record_evaluation_failure(const State& s, const StatesError& err,
+                                 const std::string& location) {
+    if (!is_jsonata(s) || err.error != asl::kQueryEvaluationError) return false;
+    Json d = Json::object();
+    reserve_members(d, 4);
+    d["error"] = err.error;
+    d["cause"] = err.cause;
+    if (!location.empty()) d["location"] = location;  // none when no field failed (Map input)
+    d["state"] = s.name;
+    // Recorded on AWS: when the failure directly follows the state's entry, the event links to
+    // the event the entry links to (Pass Output, Task Arguments, Map Items); a Wait's Timestamp
+    // failure links to the entry itself.
+    std::optional<int64_t> previous;
+    if (s.type != StateType::kWait && !write_.events.empty() && has_frame() &&
+        write_.events.back().id == frame().value("entered_id", int64_t{-1})) {
+      previous = write_.events.back().previous_id;
+    }
+    emit("EvaluationFailed", std::move(d), previous);
+    return true;
+  }
+
+  // An error escaped the evaluation of state `s`'s fields. `before_work` is true while a Task,
+  // Parallel or Map state evaluates what it needs to start (Arguments, Items ...), false once it
+  // has a result (Output, Assign).
+  void state_error(const State& s, const StatesException& e, bool before_work = false) {
+    StatesError err = located(s, e.value());
+    if (record_evaluation_failure(s, err, e.location()) && before_work &&
+        s.type == StateType::kMap) {
+      // As AWS records it: the Map that could not start its iterations has failed.
+      emit("MapStateFailed");
+    }
     if (s.type == StateType::kTask || s.type == StateType::kParallel || s.type == StateType::kMap) {
       handle_error(s, err, false);
     } else {
@@ -1607,11 +1646,17 @@ class Stepper {
       due += *jsonata_integer(s, "Seconds", *states, 0) * 1000;
     } else if (jsonata && s.jsonata_field("Timestamp")) {
       Json v = *jsonata_value(s, "Timestamp", *states, std::nullopt);
-      std::optional<int64_t> t;
-      if (v.is_string()) t = asl::parse_rfc3339_ms(v.get<std::string>());
-      if (!t) {
+      if (!v.is_string()) {
         asl::unexpected_result_type(s.jsonata_field("Timestamp"), "Timestamp",
                                     "ISO-8601 extended offset date-time string", v);
+      }
+      std::optional<int64_t> t = asl::parse_rfc3339_ms(v.get<std::string>());
+      if (!t) {
+        throw StatesException(asl::kQueryEvaluationError,
+                              "The Timestamp field cannot be parsed as an ISO-8601 extended offset "
+                              "date-time format string: " +
+                                  v.get<std::string>(),
+                              "Timestamp");
       }
       due = *t;
     } else if (s.seconds) {
@@ -1693,7 +1738,9 @@ class Stepper {
         err.cause = fail_field(s.cause, s.cause_path, input, ctx);
       }
     } catch (const StatesException& e) {
-      fail_thread(located(s, e.value()));
+      StatesError located_err = located(s, e.value());
+      record_evaluation_failure(s, located_err, e.location());
+      fail_thread(located_err);
       return;
     }
     fail_thread(err);
@@ -2057,7 +2104,7 @@ class Stepper {
       inspect("afterResultPath", after);
       exit_state(s, select_path(s.output_path, after, ctx), s.end ? "" : s.next);
     } catch (const StatesException& e) {
-      state_error(s, e.value());
+      state_error(s, e);
     }
   }
 
@@ -2232,7 +2279,9 @@ class Stepper {
             exit_state(s, std::move(output), c.next);
           }
         } catch (const StatesException& e) {
-          fail_thread(located(s, e.value()));
+          StatesError located_err = located(s, e.value());
+          record_evaluation_failure(s, located_err, e.location());
+          fail_thread(located_err);
         }
         return;
       }
@@ -2314,7 +2363,7 @@ class Stepper {
       try {
         start_work(*s);
       } catch (const StatesException& e) {
-        state_error(*s, e.value());
+        state_error(*s, e, true);
       }
     }
   }

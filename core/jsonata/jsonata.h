@@ -79,6 +79,18 @@ class Expression {
 
   const std::string& source() const { return source_; }
 
+  // What the expression reads, found without evaluating it (references.cpp), for a host that
+  // checks expressions when they are written.
+  //
+  // Field names read from the input itself, in order of first appearance: `a` in `a`, `a.b`,
+  // `a[0]`, `a + 1`, `$f(a)` or `{'k': a}`. Names read in later path steps, predicates, sort and
+  // group terms are read from what the path gives them, and names in function bodies from
+  // whatever the function is applied to: those are not listed.
+  std::vector<std::string> top_level_names() const;
+  // The fields read from variable `$name` by paths that start with it, in order of first
+  // appearance: "input" and "errorOutput" for `$states.input.a & $states.errorOutput`.
+  std::vector<std::string> variable_fields(std::string_view name) const;
+
  private:
   Expression() = default;
   std::string source_;

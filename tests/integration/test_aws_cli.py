@@ -126,6 +126,27 @@ class AwsCliTest(ServerTestCase):
         failed = self.cli("list-executions", "--state-machine-arn", sm_arn, "--status-filter", "FAILED")
         self.assertEqual([e["executionArn"] for e in failed["executions"]], [exec_arn])
 
+    def test_jsonata_failure_history(self):
+        # AWS records a failing JSONata expression as EvaluationFailed; the CLI reads its details
+        # through the service model, so a member it does not know would not come through.
+        definition = {
+            "QueryLanguage": "JSONata", "StartAt": "S",
+            "States": {"S": {"Type": "Pass", "Output": {"result": "{% $doesNotExist %}"}, "End": True}},
+        }
+        sm_arn = self.cli("create-state-machine", "--name", "cli-jsonata-fail", "--definition",
+                          json.dumps(definition), "--role-arn", ROLE_ARN)["stateMachineArn"]
+        exec_arn = self.cli("start-execution", "--state-machine-arn", sm_arn)["executionArn"]
+        self.server.wait_status(exec_arn)
+        events = self.cli("get-execution-history", "--execution-arn", exec_arn)["events"]
+        self.assertEqual([e["type"] for e in events],
+                         ["ExecutionStarted", "PassStateEntered", "EvaluationFailed", "ExecutionFailed"])
+        details = events[2]["evaluationFailedEventDetails"]
+        self.assertEqual(details["state"], "S")
+        self.assertEqual(details["error"], "States.QueryEvaluationError")
+        self.assertEqual(details["location"], "Output/result")
+        self.assertTrue(details["cause"].endswith(
+            "specified for the field 'Output/result' returned nothing (undefined)."), details)
+
     def test_state_machine_lifecycle(self):
         pass_def = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": {"v": 1}, "End": True}}}
         created = self.cli("create-state-machine", "--name", "cli-life", "--definition", json.dumps(pass_def),

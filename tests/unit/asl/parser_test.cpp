@@ -152,6 +152,79 @@ TEST(Parser, JsonataStates) {
   EXPECT_NE(rejection(bad), "");
 }
 
+// AWS refuses at creation an expression that reads a field at the top level (measured by the
+// floci project against AWS, floci-io/floci#2670): there is no input to read it from.
+TEST(Parser, JsonataTopLevelReferenceIsRefused) {
+  auto pass = [](Json output) {
+    return Json{
+        {"QueryLanguage", "JSONata"},
+        {"StartAt", "E"},
+        {"States", {{"E", {{"Type", "Pass"}, {"Output", std::move(output)}, {"End", true}}}}}};
+  };
+  EXPECT_EQ(rejection(pass({{"v", "{% phone %}"}})),
+            "Invalid State Machine Definition: 'UNSUPPORTED_JSONATA_EXPRESSION: Reference to "
+            "'phone' at the top level is not supported. at /States/E/Output/v'");
+  EXPECT_EQ(rejection(pass({{"list", {1, "{% a & b.c %}"}}})),
+            "Invalid State Machine Definition: 'UNSUPPORTED_JSONATA_EXPRESSION: Reference to 'a' "
+            "at the top level is not supported. at /States/E/Output/list/1, "
+            "UNSUPPORTED_JSONATA_EXPRESSION: Reference to 'b' at the top level is not supported. "
+            "at /States/E/Output/list/1'");
+  EXPECT_NE(rejection(pass("{% $count(items) %}")), "");
+
+  // Names inside paths, predicates and functions read what those give them.
+  for (const char* ok :
+       {"{% $states.input.items[price > 5].name %}", "{% $states.input.{'k': v} %}",
+        "{% $map($states.input.xs, function($x) { $x.a }) %}",
+        "{% {'a': $states.input.a, 'n': $count($states.input.xs)} %}", "{% $v.field %}",
+        "no expression here: phone"}) {
+    EXPECT_EQ(rejection(pass(ok)), "") << ok;
+  }
+
+  // Every field with expressions is checked: a Choice rule's Condition here.
+  Json choice = {{"QueryLanguage", "JSONata"},
+                 {"StartAt", "C"},
+                 {"States",
+                  {{"C",
+                    {{"Type", "Choice"},
+                     {"Choices", {{{"Condition", "{% status = 'ok' %}"}, {"Next", "D"}}}},
+                     {"Default", "D"}}},
+                   {"D", {{"Type", "Succeed"}}}}}};
+  EXPECT_EQ(rejection(choice),
+            "Invalid State Machine Definition: 'UNSUPPORTED_JSONATA_EXPRESSION: Reference to "
+            "'status' at the top level is not supported. at /States/C/Choices/0/Condition'");
+  // A JSONPath state's strings are not expressions.
+  EXPECT_EQ(
+      rejection(machine({{"A", {{"Type", "Pass"}, {"Result", "{% phone %}"}, {"End", true}}}})),
+      "");
+}
+
+// $states.errorOutput exists only where there is an error: a catcher's Output and Assign. AWS's
+// message for it elsewhere is quoted in sst/sst#6110 (a Task's Arguments); the rule is the ASL
+// specification's.
+TEST(Parser, JsonataErrorOutputOutsideACatcherIsRefused) {
+  auto task = [](Json fields) {
+    Json t = {{"Type", "Task"},
+              {"Resource", "arn:aws:states:::lambda:invoke"},
+              {"Catch", {{{"ErrorEquals", {"States.ALL"}}, {"Next", "H"}}}},
+              {"End", true}};
+    for (auto& [k, v] : fields.items()) t[k] = v;
+    return Json{{"QueryLanguage", "JSONata"},
+                {"StartAt", "T"},
+                {"States", {{"T", t}, {"H", {{"Type", "Succeed"}}}}}};
+  };
+  EXPECT_EQ(rejection(task({{"Arguments", {{"Payload", {{"e", "{% $states.errorOutput %}"}}}}}})),
+            "Invalid State Machine Definition: 'UNSUPPORTED_JSONATA_EXPRESSION: Field "
+            "'$states.errorOutput' does not exist. at /States/T/Arguments/Payload/e'");
+  EXPECT_NE(rejection(task({{"Output", "{% $states.errorOutput.Error %}"}})), "");
+  EXPECT_NE(rejection(task({{"Assign", {{"x", "{% $states.errorOutput %}"}}}})), "");
+
+  Json catcher = {{"ErrorEquals", {"States.ALL"}},
+                  {"Next", "H"},
+                  {"Output", "{% $states.errorOutput %}"},
+                  {"Assign", {{"cause", "{% $states.errorOutput.Cause %}"}}}};
+  EXPECT_EQ(rejection(task({{"Catch", {catcher}}})), "");
+}
+
 TEST(Parser, ReportsMissingTopLevelFields) {
   EXPECT_EQ(rejection({{"Comment", "x"}}),
             "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: These fields are "

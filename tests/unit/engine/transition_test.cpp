@@ -1020,6 +1020,170 @@ TEST_F(TransitionTest, JsonataEvaluationErrorsAreQueryEvaluationErrors) {
       << *exec_.cause;
 }
 
+// The events of the current history from `from` on, by type.
+std::vector<std::string> types_from(const std::vector<store::HistoryEventRecord>& history,
+                                    size_t from) {
+  std::vector<std::string> out;
+  for (size_t i = from; i < history.size(); ++i) out.push_back(history[i].type);
+  return out;
+}
+
+const store::HistoryEventRecord* first_of(const std::vector<store::HistoryEventRecord>& history,
+                                          const std::string& type) {
+  for (const auto& e : history) {
+    if (e.type == type) return &e;
+  }
+  return nullptr;
+}
+
+// Recorded on AWS (test_assign_reference_variables BASE_UNDEFINED_OUTPUT_MULTIPLE_STATES):
+// ... PassStateEntered #6 (previous 5), EvaluationFailed #7 (previous 5), ExecutionFailed #8.
+TEST_F(TransitionTest, JsonataFailureIsRecordedAsEvaluationFailedBeforeTheExecutionFails) {
+  start(R"({"QueryLanguage":"JSONata","StartAt":"S0","States":{
+    "S0":{"Type":"Pass","Next":"S1"},
+    "S1":{"Type":"Pass","Output":{"result":"{% $doesNotExist %}"},"End":true}}})");
+  ASSERT_EQ(exec_.status, "FAILED");
+  EXPECT_EQ(types(),
+            (std::vector<std::string>{"ExecutionStarted", "PassStateEntered", "PassStateExited",
+                                      "PassStateEntered", "EvaluationFailed", "ExecutionFailed"}));
+  const auto& ev = history_[4];
+  EXPECT_EQ(ev.id, 5);
+  EXPECT_EQ(ev.previous_id, 3) << "links where the state's entry links";
+  const std::string cause =
+      "An error occurred while executing the state 'S1' (entered at the event id #4). The JSONata "
+      "expression '$doesNotExist' specified for the field 'Output/result' returned nothing "
+      "(undefined).";
+  EXPECT_EQ(Json::parse(ev.details), Json::parse(Json{
+                                         {"error", "States.QueryEvaluationError"},
+                                         {"cause", cause},
+                                         {"location", "Output/result"},
+                                         {"state",
+                                          "S1"}}.dump()));
+  EXPECT_EQ(history_[5].previous_id, 5);
+  EXPECT_EQ(Json::parse(history_[5].details)["cause"], cause);
+}
+
+TEST_F(TransitionTest, JsonataFailureCaughtByCatchIsStillRecorded) {
+  start(R"({"QueryLanguage":"JSONata","StartAt":"T","States":{
+    "T":{"Type":"Task","Resource":")" +
+        std::string(kActivity) + R"(","Arguments":{"job":"{% $states.input.job %}"},
+         "Catch":[{"ErrorEquals":["States.QueryEvaluationError"],"Next":"H",
+                   "Output":"{% $states.errorOutput.Error %}"}],"End":true},
+    "H":{"Type":"Pass","End":true}}})");
+  ASSERT_EQ(exec_.status, "SUCCEEDED") << exec_.cause.value_or("");
+  EXPECT_EQ(output(), "States.QueryEvaluationError");
+  EXPECT_EQ(types(),
+            (std::vector<std::string>{"ExecutionStarted", "TaskStateEntered", "EvaluationFailed",
+                                      "TaskStateExited", "PassStateEntered", "PassStateExited",
+                                      "ExecutionSucceeded"}));
+  Json d = Json::parse(history_[2].details);
+  EXPECT_EQ(d["location"], "Arguments/job");
+  EXPECT_EQ(d["state"], "T");
+  EXPECT_EQ(history_[2].previous_id, 0);
+  EXPECT_TRUE(last_.activity_tasks_add.empty()) << "nothing was scheduled";
+}
+
+TEST_F(TransitionTest, JsonataFailureIsRecordedOnEveryRetriedAttempt) {
+  start(R"({"QueryLanguage":"JSONata","StartAt":"T","States":{
+    "T":{"Type":"Task","Resource":")" +
+        std::string(kActivity) + R"(","Arguments":"{% $states.input.job %}",
+         "Retry":[{"ErrorEquals":["States.QueryEvaluationError"],"MaxAttempts":1,
+                   "IntervalSeconds":1}],"End":true}}})");
+  ASSERT_EQ(exec_.status, "RUNNING");
+  EXPECT_EQ(types(),
+            (std::vector<std::string>{"ExecutionStarted", "TaskStateEntered", "EvaluationFailed"}));
+  now_ += 1000;
+  ASSERT_TRUE(fire("retry"));
+  EXPECT_EQ(exec_.status, "FAILED");
+  EXPECT_EQ(types_from(history_, 3),
+            (std::vector<std::string>{"EvaluationFailed", "ExecutionFailed"}));
+  EXPECT_EQ(history_[3].previous_id, 3) << "a retried attempt links to the event before";
+  EXPECT_EQ(Json::parse(history_[3].details)["location"], "Arguments");
+}
+
+TEST_F(TransitionTest, JsonataFailureInACatcherNamesTheCatcherField) {
+  start(R"({"QueryLanguage":"JSONata","StartAt":"T","States":{
+    "T":{"Type":"Task","Resource":")" +
+        std::string(kActivity) + R"(",
+         "Catch":[{"ErrorEquals":["States.ALL"],"Next":"H","Output":{"e":"{% $nope %}"}}],
+         "End":true},
+    "H":{"Type":"Pass","End":true}}})");
+  ASSERT_TRUE(fail(1, "Boom"));
+  EXPECT_EQ(exec_.status, "FAILED");
+  EXPECT_EQ(types_from(history_, 3),
+            (std::vector<std::string>{"ActivityFailed", "EvaluationFailed", "ExecutionFailed"}));
+  EXPECT_EQ(Json::parse(history_[4].details)["location"], "Catch[0]/Output/e");
+}
+
+TEST_F(TransitionTest, JsonataFailureInAMapIterationIsRecordedInsideIt) {
+  start(R"({"QueryLanguage":"JSONata","StartAt":"M","States":{
+    "M":{"Type":"Map","MaxConcurrency":1,"End":true,"ItemProcessor":{"StartAt":"P","States":{
+      "P":{"Type":"Pass","Output":"{% $states.input.x %}","End":true}}}}}})",
+        R"([{"x":1},{}])");
+  ASSERT_EQ(exec_.status, "FAILED");
+  const auto* ev = first_of(history_, "EvaluationFailed");
+  ASSERT_NE(ev, nullptr);
+  EXPECT_EQ(Json::parse(ev->details)["state"], "P");
+  EXPECT_EQ(Json::parse(ev->details)["location"], "Output");
+  EXPECT_EQ(types_from(history_, static_cast<size_t>(ev->id - 2)),
+            (std::vector<std::string>{"PassStateEntered", "EvaluationFailed", "MapIterationFailed",
+                                      "MapStateFailed", "ExecutionFailed"}));
+}
+
+// Recorded on AWS (test_map_state_items_variable_sampling): MapStateEntered #4 (previous 3),
+// EvaluationFailed #5 (previous 3, location Items), MapStateFailed #6, ExecutionFailed #7.
+TEST_F(TransitionTest, JsonataMapItemsFailureFailsTheMapState) {
+  start(R"({"QueryLanguage":"JSONata","StartAt":"S","States":{
+    "S":{"Type":"Pass","Assign":{"ItemsVar":1},"Next":"M"},
+    "M":{"Type":"Map","Items":"{% $ItemsVar %}","End":true,"ItemProcessor":{"StartAt":"P",
+      "States":{"P":{"Type":"Pass","End":true}}}}}})");
+  ASSERT_EQ(exec_.status, "FAILED");
+  EXPECT_EQ(types(),
+            (std::vector<std::string>{"ExecutionStarted", "PassStateEntered", "PassStateExited",
+                                      "MapStateEntered", "EvaluationFailed", "MapStateFailed",
+                                      "ExecutionFailed"}));
+  EXPECT_EQ(history_[4].previous_id, 3);
+  EXPECT_EQ(history_[5].previous_id, 5);
+  EXPECT_EQ(history_[6].previous_id, 6);
+  EXPECT_EQ(Json::parse(history_[4].details)["location"], "Items");
+  EXPECT_EQ(*exec_.cause,
+            "An error occurred while executing the state 'M' (entered at the event id #4). The "
+            "JSONata expression '$ItemsVar' specified for the field 'Items' returned an unexpected "
+            "result type. Expected 'array', but was 'number' for value: 1");
+
+  // Without Items the input itself must be an array; the event then names no field.
+  history_.clear();
+  start(R"({"QueryLanguage":"JSONata","StartAt":"M","States":{
+    "M":{"Type":"Map","End":true,"ItemProcessor":{"StartAt":"P",
+      "States":{"P":{"Type":"Pass","End":true}}}}}})",
+        "1");
+  ASSERT_EQ(exec_.status, "FAILED");
+  ASSERT_EQ(history_[2].type, "EvaluationFailed");
+  EXPECT_FALSE(Json::parse(history_[2].details).contains("location"));
+}
+
+// Recorded on AWS (test_wait_timestamp_jsonata): the Wait's failure links to its entry.
+TEST_F(TransitionTest, JsonataWaitTimestampThatDoesNotParse) {
+  start(R"({"QueryLanguage":"JSONata","StartAt":"W","States":{
+    "W":{"Type":"Wait","Timestamp":"{% $states.input.t %}","End":true}}})",
+        R"({"t":"2016-12-05 21:29:29Z"})");
+  ASSERT_EQ(exec_.status, "FAILED");
+  EXPECT_EQ(*exec_.cause,
+            "An error occurred while executing the state 'W' (entered at the event id #2). The "
+            "Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format "
+            "string: 2016-12-05 21:29:29Z");
+  ASSERT_EQ(history_[2].type, "EvaluationFailed");
+  EXPECT_EQ(history_[2].previous_id, 2);
+  EXPECT_EQ(Json::parse(history_[2].details)["location"], "Timestamp");
+}
+
+TEST_F(TransitionTest, JsonPathFailuresRecordNoEvaluationFailed) {
+  start(R"({"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"$.nope","End":true}}})");
+  ASSERT_EQ(exec_.status, "FAILED");
+  EXPECT_EQ(types(),
+            (std::vector<std::string>{"ExecutionStarted", "PassStateEntered", "ExecutionFailed"}));
+}
+
 TEST_F(TransitionTest, JsonataChoiceConditionsRuleAssignAndOutput) {
   const std::string machine = R"({"QueryLanguage":"JSONata","StartAt":"C","States":{
     "C":{"Type":"Choice","Choices":[

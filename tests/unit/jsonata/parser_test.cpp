@@ -124,5 +124,37 @@ TEST(JsonataParser, LiteralsAsPathSteps) {
   EXPECT_EQ(parse_error("a.true").code, "S0213");
 }
 
+using Names = std::vector<std::string>;
+
+TEST(JsonataReferences, TopLevelNamesAreThoseReadFromTheInput) {
+  auto names = [](std::string_view text) { return Expression::parse(text).top_level_names(); };
+  EXPECT_EQ(names("phone"), Names{"phone"});
+  EXPECT_EQ(names("a.b.c"), Names{"a"});
+  EXPECT_EQ(names("a[0].b"), Names{"a"});
+  EXPECT_EQ(names("a + b * a"), (Names{"a", "b"}));
+  EXPECT_EQ(names("$count(items) > 1 ? yes : no"), (Names{"items", "yes", "no"}));
+  EXPECT_EQ(names("{'k': v, key: 1}"), (Names{"v", "key"}));
+  EXPECT_EQ(names("[x, ($y := z; $y)]"), (Names{"x", "z"}));
+  // Read from what a path, a predicate or a function is given: not top level.
+  EXPECT_EQ(names("$states.input.items[price > 5].name"), Names{});
+  EXPECT_EQ(names("$states.input.{'k': v}"), Names{});
+  EXPECT_EQ(names("$states.input^(>price)"), Names{});
+  EXPECT_EQ(names("$map($states.input.xs, function($x) { $x.a + b })"), Names{});
+  EXPECT_EQ(names("$v.field & 'text' & `quoted name`"), Names{"quoted name"});
+  EXPECT_EQ(names("$ & $$ & *"), Names{});
+}
+
+TEST(JsonataReferences, VariableFieldsAreTheFirstStepsAfterTheVariable) {
+  auto fields = [](std::string_view text) {
+    return Expression::parse(text).variable_fields("states");
+  };
+  EXPECT_EQ(fields("$states.input.a & $states.errorOutput.Cause & $states.input"),
+            (Names{"input", "errorOutput"}));
+  EXPECT_EQ(fields("$count($states.result[0].x)"), Names{"result"});
+  EXPECT_EQ(fields("$map([1], function($v) { $states.context.State.Name })"), Names{"context"});
+  EXPECT_EQ(fields("$states"), Names{});
+  EXPECT_EQ(fields("$other.errorOutput"), Names{});
+}
+
 }  // namespace
 }  // namespace stepd::jsonata

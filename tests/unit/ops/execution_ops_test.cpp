@@ -263,6 +263,30 @@ TEST_F(ExecutionOpsTest, HistoryRendering) {
             "ValidationException");
 }
 
+// A failing JSONata expression's EvaluationFailed event, as GetExecutionHistory renders it
+// (AWS's shape: evaluationFailedEventDetails {error, cause, location, state}).
+TEST_F(ExecutionOpsTest, HistoryRendersEvaluationFailed) {
+  std::string sm = create_machine("j", R"({"QueryLanguage":"JSONata","StartAt":"S","States":{
+      "S":{"Type":"Pass","Output":{"result":"{% $doesNotExist %}"},"End":true}}})");
+  std::string arn = start(sm, "e");
+  wait_for(arn, 10);
+  Json events = call("GetExecutionHistory", {{"executionArn", arn}})["events"];
+  ASSERT_EQ(events.size(), 4u) << events.dump();
+  const Json& ev = events[2];
+  EXPECT_EQ(ev["type"], "EvaluationFailed");
+  EXPECT_EQ(ev["previousEventId"], 0);
+  const std::string cause =
+      "An error occurred while executing the state 'S' (entered at the event id #2). The JSONata "
+      "expression '$doesNotExist' specified for the field 'Output/result' returned nothing "
+      "(undefined).";
+  EXPECT_EQ(ev["evaluationFailedEventDetails"], (Json{{"error", "States.QueryEvaluationError"},
+                                                      {"cause", cause},
+                                                      {"location", "Output/result"},
+                                                      {"state", "S"}}));
+  EXPECT_EQ(events[3]["type"], "ExecutionFailed");
+  EXPECT_EQ(events[3]["previousEventId"], 3);
+}
+
 TEST_F(ExecutionOpsTest, WaitForExecution) {
   std::string sm = create_machine("w", kWaitMachine);
   std::string arn = start(sm, "e");
