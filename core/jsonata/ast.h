@@ -10,6 +10,7 @@
 namespace stepd::jsonata {
 
 class Regex;
+class Signature;
 
 enum class NodeKind {
   Number,  // number
@@ -55,7 +56,8 @@ struct Node {
   std::vector<std::pair<std::unique_ptr<Node>, std::unique_ptr<Node>>> pairs;
   std::vector<bool> descending;
   std::vector<std::string> params;
-  std::shared_ptr<const Regex> regex;  // NodeKind::Regex
+  std::shared_ptr<const Regex> regex;          // NodeKind::Regex
+  std::shared_ptr<const Signature> signature;  // NodeKind::Lambda, when it has one
 };
 
 using NodePtr = std::unique_ptr<Node>;

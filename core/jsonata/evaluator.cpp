@@ -1,6 +1,7 @@
 // Evaluation of the syntax tree: paths and sequences, operators, constructors, lambdas.
 #include "core/jsonata/evaluator.h"
 #include "core/jsonata/regex.h"
+#include "core/jsonata/signature.h"
 
 #include <algorithm>
 #include <charconv>
@@ -992,11 +993,24 @@ Value Evaluator::eval_call(const Node& node, const Value& input, Frame* env, con
     partial->hole = std::move(hole);
     return Value::function(std::move(partial));
   }
-  return apply(fn, std::move(args), input, node.position);
+  return apply(fn, std::move(args), input, node.position,
+               callee.kind == NodeKind::Variable ? callee.text : std::string());
+}
+
+Value Evaluator::call_lambda(const Function& f, std::vector<Value> args, const Value& context,
+                             size_t position, const std::string& name, bool check_signature) {
+  if (check_signature && f.lambda->signature != nullptr) {
+    args = f.lambda->signature->validate(args, context, name, position, *this);
+  }
+  Frame* scope = new_frame(f.closure);
+  for (size_t i = 0; i < f.lambda->params.size(); ++i) {
+    scope->vars[f.lambda->params[i]] = i < args.size() ? std::move(args[i]) : Value();
+  }
+  return eval(*f.lambda->children[0], *f.context, scope);
 }
 
 Value Evaluator::apply(const Value& fn, std::vector<Value> args, const Value& context,
-                       size_t position) {
+                       size_t position, const std::string& name) {
   if (++depth_ > options_.limits.max_depth) {
     fail("U1001", position,
          "Stack overflow error: evaluation nested deeper than " +
@@ -1018,14 +1032,15 @@ Value Evaluator::apply(const Value& fn, std::vector<Value> args, const Value& co
     for (size_t i = 0; i < full.size(); ++i) {
       if (f.hole[i] && next < args.size()) full[i] = std::move(args[next++]);
     }
-    return apply(*f.target, std::move(full), context, position);
+    // jsonata-js binds the arguments of a partially applied lambda without checking them
+    // against its signature
+    if (f.target->fn->lambda != nullptr) {
+      return call_lambda(*f.target->fn, std::move(full), context, position, name, false);
+    }
+    return apply(*f.target, std::move(full), context, position, name);
   }
   if (f.lambda != nullptr) {
-    Frame* scope = new_frame(f.closure);
-    for (size_t i = 0; i < f.lambda->params.size(); ++i) {
-      scope->vars[f.lambda->params[i]] = i < args.size() ? std::move(args[i]) : Value();
-    }
-    return eval(*f.lambda->children[0], *f.context, scope);
+    return call_lambda(f, std::move(args), context, position, name, true);
   }
   if (f.regex != nullptr) {  // a regular expression applied to a string: its first match
     const Value& subject = args.empty() ? context : args[0];

@@ -52,7 +52,9 @@ class Evaluator {
   Evaluator(const Options& options, const Json& root);
 
   Value eval(const Node& node, const Value& input, Frame* env);
-  Value apply(const Value& fn, std::vector<Value> args, const Value& context, size_t position);
+  // `name` (without `$`) is the function's name in the call, for error messages.
+  Value apply(const Value& fn, std::vector<Value> args, const Value& context, size_t position,
+              const std::string& name = std::string());
 
   // --- helpers shared with the function library ----------------------------------------------
   [[noreturn]] static void fail(const char* code, size_t position, std::string message);
@@ -79,6 +81,8 @@ class Evaluator {
   Value eval_range(const Node& node, const Value& input, Frame* env);
   Value eval_tuple_path(const std::vector<const Node*>& steps, bool keep, const Value& input,
                         Frame* env);
+  Value call_lambda(const Function& f, std::vector<Value> args, const Value& context,
+                    size_t position, const std::string& name, bool check_signature);
   Frame* new_frame(Frame* parent);
 
   const Options& options_;

@@ -9,6 +9,7 @@
 #include "core/jsonata/ast.h"
 #include "core/jsonata/jsonata.h"
 #include "core/jsonata/regex.h"
+#include "core/jsonata/signature.h"
 
 namespace stepd::jsonata {
 namespace {
@@ -475,18 +476,24 @@ class Parser {
     expect("}");
   }
 
-  // A type signature after a lambda's parameters, `<n-n:n>`, read as raw text up to its
-  // matching `>`. It is kept but not enforced yet.
-  void skip_signature() {
+  // A type signature after a lambda's parameters, `<n-n:n>`. As jsonata-js does, it is read as
+  // tokens up to the matching `>` (or a `{`, which is an error) and their text joined without
+  // the whitespace between them.
+  std::shared_ptr<const Signature> signature() {
+    const size_t at = chars_to(cur_.end);  // just past the `<`
+    std::string text = "<";
     int depth = 1;
-    size_t i = pos_;  // just past the `<`
-    for (; i < src_.size() && depth > 0; ++i) {
-      if (src_[i] == '<') ++depth;
-      if (src_[i] == '>') --depth;
+    while (depth > 0 && !at_op("{") && cur_.type != TokenType::End) {
+      advance();
+      if (at_op(">")) {
+        --depth;
+      } else if (at_op("<")) {
+        ++depth;
+      }
+      text += cur_.value;
     }
-    if (depth > 0) fail_at("S0401", src_.size(), "Type signature has no closing '>'");
-    pos_ = i;
-    advance();
+    expect(">");
+    return Signature::parse(text, at);
   }
 
   NodePtr lambda(const Token& t) {
@@ -506,7 +513,7 @@ class Parser {
       }
     }
     expect(")");
-    if (at_op("<")) skip_signature();
+    if (at_op("<")) n->signature = signature();
     expect("{");
     n->children.push_back(expression(0));
     expect("}");
