@@ -18,7 +18,7 @@ size_t Function::arity() const {
   if (then != nullptr) return target->fn->arity();
   if (target != nullptr) return static_cast<size_t>(std::count(hole.begin(), hole.end(), true));
   if (lambda != nullptr) return lambda->params.size();
-  if (regex != nullptr) return 1;
+  if (regex != nullptr) return subject != nullptr ? 0 : 1;
   if (host != nullptr) return std::max<size_t>(host->min_args, 1);
   return std::max<size_t>(builtin->min_args, 1);
 }
@@ -220,6 +220,12 @@ void stringify_json(const Json& j, bool pretty, int indent, std::string& out) {
 std::string stringify(const Value& v, bool pretty) {
   if (v.is_function()) return "";
   std::string out;
+  if (v.methods != nullptr) {
+    Json j = v.json;
+    for (const auto& member : *v.methods) append_member(j, member.first, "");
+    stringify_json(j, pretty, 0, out);
+    return out;
+  }
   stringify_json(to_json(v), pretty, 0, out);
   return out;
 }
@@ -344,6 +350,11 @@ Value lookup(const Value& input, const std::string& name) {
   if (input.is_json() && input.json.is_object()) {
     auto it = input.json.find(name);
     if (it != input.json.end()) return Value(*it);
+    if (input.methods != nullptr) {
+      for (const auto& [key, fn] : *input.methods) {
+        if (key == name) return fn;
+      }
+    }
   }
   return Value();
 }
@@ -1042,13 +1053,24 @@ Value Evaluator::apply(const Value& fn, std::vector<Value> args, const Value& co
   if (f.lambda != nullptr) {
     return call_lambda(f, std::move(args), context, position, name, true);
   }
+  if (f.regex != nullptr && f.subject != nullptr) {  // a match's next(): the match after it
+    if (f.resume >= f.subject->size()) return Value();
+    std::optional<Regex::Match> m = f.regex->search(*f.subject, f.resume);
+    if (!m) return Value();
+    count_steps(1 + (m->end - f.resume) / 64, position);
+    if (m->begin == m->end) {  // it would never advance
+      fail("D1004", position, "Regular expression matches zero length string");
+    }
+    return matcher_object(f.regex, f.subject, *m, f.resume, f.resume_chars);
+  }
   if (f.regex != nullptr) {  // a regular expression applied to a string: its first match
     const Value& subject = args.empty() ? context : args[0];
     if (subject.undefined()) return Value();
     if (!subject.is_string()) fail("T0410", position, "A regular expression matches strings only");
-    const std::string& text = subject.json.get_ref<const std::string&>();
-    std::optional<Regex::Match> m = f.regex->search(text);
-    return m ? Value(match_object(text, *m)) : Value();
+    charge(subject, position);
+    auto text = std::make_shared<const std::string>(subject.json.get_ref<const std::string&>());
+    std::optional<Regex::Match> m = f.regex->search(*text);
+    return m ? matcher_object(f.regex, text, *m, 0, 0) : Value();
   }
   if (f.host != nullptr) {
     if (args.size() < f.host->min_args || args.size() > f.host->max_args) {
@@ -1072,6 +1094,45 @@ Value Evaluator::apply(const Value& fn, std::vector<Value> args, const Value& co
   for (const auto& arg : args) charge(arg, position);
   CallSite site{*this, position, b.name, context, context_arg};
   return collapse(b.impl(args, site));
+}
+
+namespace {
+
+size_t code_points_between(const std::string& text, size_t from, size_t to) {
+  size_t n = 0;
+  for (size_t i = from; i < to; ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+// {"match", "start", "end", "groups"} and the function `next`, as jsonata-js's matcher gives
+// them; `start` and `end` count code points. Counting starts at byte `from`, code point
+// `from_chars`, so that following `next` along a text costs time linear in it.
+Value matcher_object(const std::shared_ptr<const Regex>& re,
+                     const std::shared_ptr<const std::string>& text, const Regex::Match& m,
+                     size_t from, size_t from_chars) {
+  const std::string& t = *text;
+  const size_t start = from_chars + code_points_between(t, from, m.begin);
+  const size_t end = start + code_points_between(t, m.begin, m.end);
+  Json groups = Json::array();
+  for (const auto& g : m.groups) {
+    groups.push_back(g ? t.substr(g->first, g->second - g->first) : std::string());
+  }
+  Value out(Json{{"match", t.substr(m.begin, m.end - m.begin)},
+                 {"start", static_cast<int64_t>(start)},
+                 {"end", static_cast<int64_t>(end)},
+                 {"groups", std::move(groups)}});
+  auto next = std::make_shared<Function>();
+  next->regex = re;
+  next->subject = text;
+  next->resume = m.end;
+  next->resume_chars = end;
+  out.methods = std::make_shared<const std::vector<std::pair<std::string, Value>>>(
+      std::vector<std::pair<std::string, Value>>{{"next", Value::function(std::move(next))}});
+  return out;
 }
 
 // {"match", "index", "groups"} as $match gives them; `index` counts code points.

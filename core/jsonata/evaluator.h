@@ -3,6 +3,7 @@
 // Internal to core/jsonata.
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -102,8 +103,14 @@ std::vector<Value> to_items(const Value& v);
 // Sequences of none become undefined, of one their item (unless they keep singletons).
 Value collapse(Value v);
 
-// The object $match and a regular expression called as a function give for one match.
+// The object $match gives for one match.
 Json match_object(const std::string& text, const Regex::Match& m);
+// The object a regular expression called as a function gives for a match (and its `next()`
+// for the one after): `text` is the subject, counted from byte `from` = code point
+// `from_chars`.
+Value matcher_object(const std::shared_ptr<const Regex>& re,
+                     const std::shared_ptr<const std::string>& text, const Regex::Match& m,
+                     size_t from, size_t from_chars);
 // For output and for storing in arrays/objects. Functions become null.
 Json to_json(const Value& v);
 // Adds a member the caller knows `obj` (an object) does not have yet. ordered_json looks keys
