@@ -76,12 +76,23 @@ class Evaluator {
   Value eval_filter(const Node& node, const Value& input, Frame* env);
   Value eval_binary(const Node& node, const Value& input, Frame* env);
   Value eval_array(const Node& node, const Value& input, Frame* env);
-  Value eval_group(const Node& node, const Value& subject, Frame* env);
-  Value eval_sort(const Node& node, const Value& input, Frame* env);
+  // An item of a path's tuple stream: a value and the frame holding what the path bound.
+  struct Tuple {
+    Value value;
+    Frame* frame;
+  };
+  Value eval_group_by(const Node& node, const Value& input, Frame* env);
+  Value eval_group(const Node& node, std::vector<Tuple> items, bool streamed, Frame* env);
+  void sort_tuples(const Node& sort, std::vector<Tuple>& items);
   Value eval_call(const Node& node, const Value& input, Frame* env, const Value* first);
   Value eval_range(const Node& node, const Value& input, Frame* env);
-  Value eval_tuple_path(const std::vector<const Node*>& steps, bool keep, const Value& input,
-                        Frame* env);
+  bool run_steps(const std::vector<const Node*>& steps, bool& keep, const Value& input, Frame* env,
+                 Value& values, std::vector<Tuple>& tuples);
+  void tuple_step(const Node& step, std::vector<Tuple>& seq, bool& keep);
+  std::vector<Tuple> eval_tuples(const Node& node, const Value& input, Frame* env);
+  Frame* lift(Frame* frame, Frame* stop, Frame* env, size_t position);
+  Value eval_steps(const std::vector<const Node*>& steps, bool keep, const Value& input,
+                   Frame* env);
   Value call_lambda(const Function& f, std::vector<Value> args, const Value& context,
                     size_t position, const std::string& name, bool check_signature);
   Frame* new_frame(Frame* parent);

@@ -544,6 +544,20 @@ class Parser {
 
   NodePtr led(const Token& t, NodePtr left) { return finish(led_node(t, std::move(left))); }
 
+  // `wrapper` (a predicate, `@` or `#`, its operand still to add) applied to `subject`. After a
+  // path (one that ends with `[]` or an order-by) it belongs to the path's last step, as in
+  // jsonata-js, and the path stays one path.
+  NodePtr attach_to_last_step(NodePtr subject, NodePtr wrapper) {
+    if (subject->kind != NodeKind::Path) {
+      wrapper->children.insert(wrapper->children.begin(), std::move(subject));
+      return wrapper;
+    }
+    NodePtr& last = subject->children.back();
+    wrapper->children.insert(wrapper->children.begin(), std::move(last));
+    last = finish(std::move(wrapper));
+    return subject;
+  }
+
   NodePtr led_node(const Token& t, NodePtr left) {
     const std::string& v = t.value;
     if (t.type == TokenType::Name) {  // and, or, in
@@ -582,10 +596,9 @@ class Parser {
         return path;
       }
       auto n = make(NodeKind::Filter, t);
-      n->children.push_back(std::move(left));
       n->children.push_back(expression(0));
       expect("]");
-      return n;
+      return attach_to_last_step(std::move(left), std::move(n));
     }
     if (v == "{") {
       auto n = make(NodeKind::GroupBy, t);
@@ -612,8 +625,10 @@ class Parser {
       return n;
     }
     if (v == "^") {
+      // As in jsonata-js, the order-by is a step of the path on its left (so that bindings made
+      // by the steps before it reach its terms and the steps after it).
+      NodePtr path = to_path(std::move(left));
       auto n = make(NodeKind::Sort, t);
-      n->children.push_back(std::move(left));
       expect("(");
       for (;;) {
         bool desc = false;
@@ -627,7 +642,8 @@ class Parser {
         advance();
       }
       expect(")");
-      return n;
+      path->children.push_back(finish(std::move(n)));
+      return path;
     }
     if (v == "?") {
       auto n = make(NodeKind::Condition, t);
@@ -666,9 +682,8 @@ class Parser {
       }
       auto n = make(v == "@" ? NodeKind::Focus : NodeKind::Index, t);
       n->text = cur_.value;
-      n->children.push_back(std::move(left));
       advance();
-      return n;
+      return attach_to_last_step(std::move(left), std::move(n));
     }
     auto n = make(NodeKind::Binary, t);
     n->text = v;
@@ -688,7 +703,9 @@ class Parser {
 }  // namespace
 
 NodePtr parse_expression(std::string_view text) {
-  return Parser(text).parse_all();
+  NodePtr root = Parser(text).parse_all();
+  resolve_parents(*root);
+  return root;
 }
 
 }  // namespace stepd::jsonata
