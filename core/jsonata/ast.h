@@ -10,6 +10,7 @@
 namespace stepd::jsonata {
 
 class Regex;
+class Signature;
 
 enum class NodeKind {
   Number,  // number
@@ -21,16 +22,16 @@ enum class NodeKind {
   Variable,     // text = name without `$`; "" is the context `$`, "$" is the root `$$`
   Wildcard,     // *
   Descendant,   // **
-  Parent,       // % (parsed, not evaluated yet)
-  Path,         // children = steps; flag = keep singleton arrays (`[]`)
+  Parent,       // `%`: text = the label its step binds (see ancestry.cpp)
+  Path,         // children = steps; flag = keep singleton arrays (`[]`); tuple (ancestry.cpp)
   Filter,       // children = {subject, predicate}
   Binary,       // text = operator; children = {lhs, rhs}
   Negate,       // children = {operand}
   Array,        // children = elements
   Object,       // pairs; an object constructor with no subject groups the context
   GroupBy,      // children = {subject}; pairs
-  Sort,         // children = {subject, term...}; descending[i] per term
-  Block,        // children = expressions separated by `;`
+  Sort,         // a step of a Path, `^(…)`: children = terms; descending[i] per term
+  Block,        // children = expressions separated by `;`; tuple (ancestry.cpp)
   Condition,    // children = {condition, then[, else]}
   Assign,       // text = variable name; children = {value}
   Call,         // children = {callee, args...}
@@ -49,18 +50,30 @@ struct Node {
                       // node, in code points (for errors)
   std::string text;
   std::string flags;
+  // The label under which a Name or Wildcard step binds its input, the parent `%` refers to
+  // (empty: none).
+  std::string ancestor;
+  // A Path or Block that a `%` looks through: evaluated as a step of a path, it hands over its
+  // tuple stream (values with the bindings made along the way) instead of its values.
+  bool tuple = false;
   double number = 0;
   bool flag = false;
   std::vector<std::unique_ptr<Node>> children;
   std::vector<std::pair<std::unique_ptr<Node>, std::unique_ptr<Node>>> pairs;
   std::vector<bool> descending;
   std::vector<std::string> params;
-  std::shared_ptr<const Regex> regex;  // NodeKind::Regex
+  std::shared_ptr<const Regex> regex;          // NodeKind::Regex
+  std::shared_ptr<const Signature> signature;  // NodeKind::Lambda, when it has one
 };
 
 using NodePtr = std::unique_ptr<Node>;
 
 // Throws Error.
 NodePtr parse_expression(std::string_view text);
+
+// Works out, after parsing, which step each `%` refers to, as jsonata-js's parser does: labels
+// the Parent nodes, marks the steps that bind their input (`ancestor`) and the paths and blocks
+// that must hand over their tuple stream (`tuple`). Throws S0217 where no step can be found.
+void resolve_parents(Node& root);
 
 }  // namespace stepd::jsonata

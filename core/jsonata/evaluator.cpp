@@ -1,6 +1,7 @@
 // Evaluation of the syntax tree: paths and sequences, operators, constructors, lambdas.
 #include "core/jsonata/evaluator.h"
 #include "core/jsonata/regex.h"
+#include "core/jsonata/signature.h"
 
 #include <algorithm>
 #include <charconv>
@@ -17,7 +18,7 @@ size_t Function::arity() const {
   if (then != nullptr) return target->fn->arity();
   if (target != nullptr) return static_cast<size_t>(std::count(hole.begin(), hole.end(), true));
   if (lambda != nullptr) return lambda->params.size();
-  if (regex != nullptr) return 1;
+  if (regex != nullptr) return subject != nullptr ? 0 : 1;
   if (host != nullptr) return std::max<size_t>(host->min_args, 1);
   return std::max<size_t>(builtin->min_args, 1);
 }
@@ -226,6 +227,12 @@ void stringify_json(const Json& j, bool pretty, int indent, std::string& out) {
 std::string stringify(const Value& v, bool pretty) {
   if (v.is_function()) return "";
   std::string out;
+  if (v.methods != nullptr) {
+    Json j = v.json;
+    for (const auto& member : *v.methods) append_member(j, member.first, "");
+    stringify_json(j, pretty, 0, out);
+    return out;
+  }
   stringify_json(to_json(v), pretty, 0, out);
   return out;
 }
@@ -354,6 +361,11 @@ Value lookup(const Value& input, const std::string& name) {
   if (input.is_json() && input.json.is_object()) {
     auto it = input.json.find(name);
     if (it != input.json.end()) return Value(*it);
+    if (input.methods != nullptr) {
+      for (const auto& [key, fn] : *input.methods) {
+        if (key == name) return fn;
+      }
+    }
   }
   return Value();
 }
@@ -407,8 +419,14 @@ Value Evaluator::eval_node(const Node& node, const Value& input, Frame* env) {
       f->regex = node.regex;
       return Value::function(std::move(f));
     }
-    case NodeKind::Parent:
-      fail("S0217", node.position, "The parent operator % is not supported yet");
+    case NodeKind::Parent:  // bound by the step its label names (ancestry.cpp), when it runs
+      if (env != nullptr) {
+        if (const Value* v = env->find(node.text)) {
+          charge(*v, node.position);
+          return *v;
+        }
+      }
+      return Value();
     case NodeKind::Name:
       return lookup(input, node.text);
     case NodeKind::Variable: {
@@ -468,12 +486,21 @@ Value Evaluator::eval_node(const Node& node, const Value& input, Frame* env) {
     }
     case NodeKind::Array:
       return eval_array(node, input, env);
-    case NodeKind::Object:
-      return eval_group(node, input, env);
+    case NodeKind::Object: {
+      std::vector<Tuple> items;
+      for (auto& item : to_items(input)) items.push_back({std::move(item), env});
+      return eval_group(node, std::move(items), false, env);
+    }
     case NodeKind::GroupBy:
-      return eval_group(node, eval(*node.children[0], input, env), env);
-    case NodeKind::Sort:
-      return eval_sort(node, input, env);
+      return eval_group_by(node, input, env);
+    case NodeKind::Sort: {  // a step of a path, normally; here it orders the context
+      std::vector<Tuple> items;
+      for (auto& item : to_items(input)) items.push_back({std::move(item), env});
+      sort_tuples(node, items);
+      std::vector<Value> out;
+      for (auto& t : items) out.push_back(std::move(t.value));
+      return Value::sequence(std::move(out));
+    }
     case NodeKind::Block: {
       Frame* scope = new_frame(env);
       Value last;
@@ -526,7 +553,7 @@ Value Evaluator::eval_node(const Node& node, const Value& input, Frame* env) {
       return eval_range(node, input, env);
     case NodeKind::Focus:
     case NodeKind::Index:
-      return eval_tuple_path({&node}, false, input, env);
+      return eval_steps({&node}, false, input, env);
     case NodeKind::Placeholder:
       fail("S0201", node.position, "'?' stands for an argument only in a function call");
   }
@@ -535,105 +562,289 @@ Value Evaluator::eval_node(const Node& node, const Value& input, Frame* env) {
 
 namespace {
 
-// True when a step binds variables with `@` or `#` (possibly under predicates).
-bool binds(const Node& step) {
-  if (step.kind == NodeKind::Focus || step.kind == NodeKind::Index) return true;
-  return step.kind == NodeKind::Filter && binds(*step.children[0]);
+// A Path or Block that a `%` looks into (ancestry.cpp): it hands its tuple stream over.
+bool hands_stream(const Node& n) {
+  return (n.kind == NodeKind::Path || n.kind == NodeKind::Block) && n.tuple;
+}
+
+// `x[]`: a one-step path that only marks its step to keep singleton arrays.
+bool keeps_singletons(const Node& n) {
+  return n.kind == NodeKind::Path && n.flag && !n.tuple && n.children.size() == 1;
+}
+
+// Whether a path runs as a tuple stream from this step on: the step binds a variable (`@`,
+// `#`), binds its input as the parent of its items (`%`), or hands over a stream of its own.
+bool starts_stream(const Node& step) {
+  const Node* n = &step;
+  while (n->kind == NodeKind::Filter || n->kind == NodeKind::Focus || n->kind == NodeKind::Index ||
+         keeps_singletons(*n)) {
+    if (n->kind == NodeKind::Focus || n->kind == NodeKind::Index) return true;
+    n = n->children[0].get();
+  }
+  return !n->ancestor.empty() || hands_stream(*n);
+}
+
+// The expression a step evaluates, under its predicates, `@`, `#` and `[]`.
+const Node& step_base(const Node& step) {
+  const Node* n = &step;
+  while (n->kind == NodeKind::Filter || n->kind == NodeKind::Focus || n->kind == NodeKind::Index ||
+         keeps_singletons(*n)) {
+    n = n->children[0].get();
+  }
+  return *n;
 }
 
 }  // namespace
 
-// A path with `@`/`#` bindings runs as a stream of tuples: each item travels with a frame that
-// holds the variables bound by earlier steps. `@$v` binds the step's item to $v and keeps the
-// previous context; `#$i` binds the item's position in the step's result for its context.
-// Predicates written after a binding filter the step's whole tuple list, as in jsonata-js.
-Value Evaluator::eval_tuple_path(const std::vector<const Node*>& steps, bool keep,
-                                 const Value& input, Frame* env) {
-  struct Tuple {
-    Value value;
-    Frame* frame;
-  };
-  std::vector<Tuple> seq;
-  if (steps[0]->kind != NodeKind::Variable && input.is_array()) {
-    for (auto& item : to_items(input)) seq.push_back({std::move(item), env});
+// The steps of a path in turn, as jsonata-js's evaluatePath. Until a step starts a tuple stream
+// each step maps the sequence so far; from then on each item travels with a frame holding what
+// earlier steps bound: `@$v` binds the step's item to $v and keeps the previous context, `#$i`
+// the item's position in the step's result for its context, a step with an `ancestor` label its
+// input (the parent `%` refers to). Predicates written after a binding filter the step's whole
+// tuple list, as in jsonata-js. An order-by step sorts everything so far. Returns true with the
+// stream in `tuples`, or false with the result in `values`; `keep` is the `[]` flag.
+bool Evaluator::run_steps(const std::vector<const Node*>& steps, bool& keep, const Value& input,
+                          Frame* env, Value& values, std::vector<Tuple>& tuples) {
+  std::vector<Value> seq;
+  if (step_base(*steps[0]).kind == NodeKind::Variable || !input.is_array()) {
+    seq.push_back(input);  // a path from a variable starts from its whole value
   } else {
-    seq.push_back({input, env});
+    seq = to_items(input);
   }
-  for (const Node* step : steps) {
-    // peel the step: base expression, focus/index variables, then predicates and late indexes
-    std::vector<const Node*> stages;  // Filter or Index nodes, outermost last
-    const Node* base = step;
-    std::string focus, index;
-    while (binds(*base)) {
-      if (base->kind == NodeKind::Filter) {
-        stages.insert(stages.begin(), base);
-      } else if (base->kind == NodeKind::Focus) {
-        focus = base->text;
-      } else if (stages.empty() && index.empty()) {
-        index = base->text;
-      } else {
-        stages.insert(stages.begin(), base);
-      }
-      base = base->children[0].get();
+  bool streaming = false;
+  for (size_t s = 0; s < steps.size(); ++s) {
+    const Node& step = *steps[s];
+    const bool last = s + 1 == steps.size();
+    if (!streaming && starts_stream(step)) {
+      streaming = true;
+      for (auto& v : seq) tuples.push_back({std::move(v), env});
+      seq.clear();
     }
-    if (base->kind == NodeKind::Path && base->flag) keep = true;  // `a[]#$i`
-    std::vector<Tuple> out;
-    for (const Tuple& t : seq) {
-      const size_t before = out.size();
-      Value r = eval(*base, t.value, t.frame);
-      std::vector<Value> items;
-      // a constructed array stays whole, except as the first step, where its members are the
-      // stream
-      if (r.is_json() && r.json.is_array() && r.cons && step != steps[0]) {
-        items.push_back(std::move(r));
-      } else {
-        items = to_items(r);
-      }
-      for (size_t i = 0; i < items.size(); ++i) {
-        Frame* frame = new_frame(t.frame);
-        if (!index.empty()) frame->vars[index] = Value(Json(static_cast<int64_t>(i)));
-        if (!focus.empty()) {
-          frame->vars[focus] = std::move(items[i]);
-          out.push_back({t.value, frame});
-        } else {
-          out.push_back({std::move(items[i]), frame});
-        }
-      }
-      check_growth(out.size(), out.size() - before, step->position);
-    }
-    for (const Node* stage : stages) {
-      if (stage->kind == NodeKind::Index) {
-        for (size_t i = 0; i < out.size(); ++i) {
-          Frame* frame = new_frame(out[i].frame);
-          frame->vars[stage->text] = Value(Json(static_cast<int64_t>(i)));
-          out[i].frame = frame;
-        }
+    if (!streaming && step_base(step).kind == NodeKind::Sort) {
+      // an order-by (and its predicates) takes everything so far at once
+      for (auto& v : seq) tuples.push_back({std::move(v), env});
+      seq.clear();
+      tuple_step(step, tuples, keep);
+      if (starts_stream(step)) {  // `^(…)#$i`
+        streaming = true;
         continue;
       }
-      const Node& pred = *stage->children[1];
-      const auto n = static_cast<int64_t>(out.size());
-      std::vector<Tuple> kept;
-      for (int64_t i = 0; i < n; ++i) {
-        Tuple& t = out[static_cast<size_t>(i)];
-        Value r = eval(pred, t.value, t.frame);
-        bool keep_it = false;
-        if (r.is_number()) {
-          int64_t k = to_int(std::floor(r.json.get<double>()));
-          if (k < 0 && k > INT64_MIN + n) k += n;
-          keep_it = k == i;
-        } else {
-          keep_it = truthy(r);
-        }
-        if (keep_it) kept.push_back(std::move(t));
-      }
-      out = std::move(kept);
+      for (auto& t : tuples) seq.push_back(std::move(t.value));
+      tuples.clear();
+      if (seq.empty()) break;
+      continue;
     }
-    seq = std::move(out);
+    if (streaming) {
+      tuple_step(step, tuples, keep);
+      if (tuples.empty()) break;
+      continue;
+    }
+    if (s == 0 && step.kind == NodeKind::Array) {
+      // A leading array constructor is evaluated once, against the whole input, and its
+      // members are the sequence the next step sees.
+      Value arr = eval(step, Value::sequence(std::move(seq)), env);
+      if (last) {
+        values = keep ? Value::sequence(to_items(arr), true) : arr;
+        return false;
+      }
+      seq = to_items(arr);
+      continue;
+    }
+    std::vector<Value> results;
+    for (const Value& item : seq) {
+      Value r = eval(step, item, env);
+      if (!r.undefined()) results.push_back(std::move(r));
+    }
+    seq.clear();
+    if (last && results.size() == 1 && results[0].is_json() && results[0].json.is_array() &&
+        !results[0].cons) {
+      // the last step produced exactly one array: it is kept whole
+      values = keep ? Value::sequence(to_items(results[0]), true) : std::move(results[0]);
+      return false;
+    }
+    for (auto& r : results) {
+      if (r.is_sequence()) {
+        for (auto& i : r.items) seq.push_back(std::move(i));
+      } else if (r.is_json() && r.json.is_array() && !r.cons) {
+        for (const auto& e : r.json) seq.emplace_back(e);
+      } else {
+        seq.push_back(std::move(r));
+      }
+    }
+    check_size(seq.size(), step.position);
     if (seq.empty()) break;
   }
-  std::vector<Value> values;
-  for (auto& t : seq) values.push_back(std::move(t.value));
-  return Value::sequence(std::move(values), keep);
+  if (streaming) return true;
+  values = Value::sequence(std::move(seq), keep);
+  return false;
+}
+
+// One step of a tuple stream (jsonata-js's evaluateTupleStep).
+void Evaluator::tuple_step(const Node& step, std::vector<Tuple>& seq, bool& keep) {
+  // Peel the step: its base expression, the focus/index variables bound per item, then the
+  // predicates and later indexes, applied to the step's whole tuple list. A predicate on a
+  // step that binds nothing filters per context, as part of the base.
+  std::vector<const Node*> wrappers;  // outermost first
+  const Node* base = &step;
+  const bool sorts = step_base(step).kind == NodeKind::Sort;
+  while (((base->kind == NodeKind::Filter || keeps_singletons(*base)) &&
+          (sorts || starts_stream(*base))) ||
+         base->kind == NodeKind::Focus || base->kind == NodeKind::Index) {
+    if (keeps_singletons(*base)) {
+      keep = true;  // `a#$i[]`
+    } else {
+      wrappers.push_back(base);
+    }
+    base = base->children[0].get();
+  }
+  std::vector<const Node*> stages;  // Filter or Index nodes, in the order they apply
+  std::string focus, index;
+  for (auto it = wrappers.rbegin(); it != wrappers.rend(); ++it) {
+    const Node* w = *it;
+    if (w->kind == NodeKind::Focus) {
+      focus = w->text;
+    } else if (w->kind == NodeKind::Index && stages.empty() && index.empty()) {
+      index = w->text;
+    } else {
+      stages.push_back(w);
+    }
+  }
+  if (base->kind == NodeKind::Path && base->flag) keep = true;  // `a[]#$i`
+  std::vector<Tuple> out;
+  if (sorts) {  // an order-by sorts the whole stream; `#` numbers the sorted items
+    out = std::move(seq);
+    sort_tuples(*base, out);
+    if (!index.empty()) {
+      for (size_t i = 0; i < out.size(); ++i) {
+        out[i].frame = new_frame(out[i].frame);
+        out[i].frame->vars[index] = Value(Json(static_cast<int64_t>(i)));
+      }
+    }
+    seq.clear();
+  }
+  for (const Tuple& t : seq) {
+    if (hands_stream(*base)) {  // its tuples already carry what it bound
+      for (Tuple& inner : eval_tuples(*base, t.value, t.frame)) out.push_back(std::move(inner));
+      check_size(out.size(), step.position);
+      continue;
+    }
+    // every member of an array the step gives is an item of the stream, even of one built by
+    // `[…]` (which a step outside a stream keeps whole), as in jsonata-js
+    std::vector<Value> items = to_items(eval(*base, t.value, t.frame));
+    Frame* outer = t.frame;
+    if (!base->ancestor.empty() && !items.empty()) {
+      // the step's input is the parent of each of its items: bound once, shared by them all
+      outer = new_frame(t.frame);
+      charge(t.value, step.position);
+      outer->vars[base->ancestor] = t.value;
+    }
+    for (size_t i = 0; i < items.size(); ++i) {
+      Frame* frame = new_frame(outer);
+      if (!index.empty()) frame->vars[index] = Value(Json(static_cast<int64_t>(i)));
+      if (!focus.empty()) {
+        frame->vars[focus] = std::move(items[i]);
+        out.push_back({t.value, frame});
+      } else {
+        out.push_back({std::move(items[i]), frame});
+      }
+    }
+    check_size(out.size(), step.position);
+  }
+  for (const Node* stage : stages) {
+    if (stage->kind == NodeKind::Index) {
+      for (size_t i = 0; i < out.size(); ++i) {
+        Frame* frame = new_frame(out[i].frame);
+        frame->vars[stage->text] = Value(Json(static_cast<int64_t>(i)));
+        out[i].frame = frame;
+      }
+      continue;
+    }
+    const Node& pred = *stage->children[1];
+    const auto n = static_cast<int64_t>(out.size());
+    std::vector<Tuple> kept;
+    for (int64_t i = 0; i < n; ++i) {
+      Tuple& t = out[static_cast<size_t>(i)];
+      Value r = eval(pred, t.value, t.frame);
+      bool keep_it = false;
+      if (r.is_number()) {
+        int64_t k = to_int(std::floor(r.json.get<double>()));
+        if (k < 0 && k > INT64_MIN + n) k += n;
+        keep_it = k == i;
+      } else {
+        keep_it = truthy(r);
+      }
+      if (keep_it) kept.push_back(std::move(t));
+    }
+    out = std::move(kept);
+  }
+  seq = std::move(out);
+}
+
+// `node` evaluated as a tuple stream. A path or block a `%` looks into gives its own stream
+// (with what its steps bound); anything else gives its values, each with `env`.
+std::vector<Evaluator::Tuple> Evaluator::eval_tuples(const Node& node, const Value& input,
+                                                     Frame* env) {
+  count_steps(1, node.position);
+  if (++depth_ > options_.limits.max_depth) {
+    fail("U1001", node.position,
+         "Stack overflow error: evaluation nested deeper than " +
+             std::to_string(options_.limits.max_depth) + " levels");
+  }
+  struct Leave {
+    size_t& d;
+    ~Leave() { --d; }
+  } leave{depth_};
+  std::vector<Tuple> tuples;
+  if (node.kind == NodeKind::Block && node.tuple && !node.children.empty()) {
+    Frame* scope = new_frame(env);
+    for (size_t i = 0; i + 1 < node.children.size(); ++i) eval(*node.children[i], input, scope);
+    // what the stream bound goes on; the block's own variables stay inside it
+    for (Tuple& t : eval_tuples(*node.children.back(), input, scope)) {
+      tuples.push_back({std::move(t.value), lift(t.frame, scope, env, node.position)});
+    }
+    return tuples;
+  }
+  Value values;
+  bool streamed = false;
+  if (node.kind == NodeKind::Path && node.tuple) {
+    std::vector<const Node*> steps;
+    for (const auto& s : node.children) steps.push_back(s.get());
+    bool keep = node.flag;
+    streamed = run_steps(steps, keep, input, env, values, tuples);
+  } else if (starts_stream(node)) {
+    bool keep = false;
+    streamed = run_steps({&node}, keep, input, env, values, tuples);
+  } else {
+    values = eval(node, input, env);
+  }
+  if (!streamed) {
+    for (auto& v : to_items(values)) tuples.push_back({std::move(v), env});
+  }
+  return tuples;
+}
+
+// A frame under `env` with the variables bound from `frame` up to (not including) `stop`,
+// the innermost binding of each name.
+Frame* Evaluator::lift(Frame* frame, Frame* stop, Frame* env, size_t position) {
+  if (frame == stop) return env;
+  Frame* out = new_frame(env);
+  for (Frame* f = frame; f != nullptr && f != stop; f = f->parent) {
+    for (const auto& [name, value] : f->vars) {
+      if (out->vars.emplace(name, value).second) charge(value, position);
+    }
+  }
+  return out;
+}
+
+Value Evaluator::eval_steps(const std::vector<const Node*>& steps, bool keep, const Value& input,
+                            Frame* env) {
+  Value values;
+  std::vector<Tuple> tuples;
+  if (!run_steps(steps, keep, input, env, values, tuples)) return values;
+  std::vector<Value> out;
+  out.reserve(tuples.size());
+  for (auto& t : tuples) out.push_back(std::move(t.value));
+  return Value::sequence(std::move(out), keep);
 }
 
 // `$v.a.b.c` through objects only, the commonest path in Step Functions (`$states.input.x`),
@@ -704,78 +915,34 @@ const Json* Evaluator::walk_names(const Node& node, Frame* env, size_t& taken, b
 }
 
 Value Evaluator::eval_path(const Node& node, const Value& input, Frame* env) {
-  if (std::any_of(node.children.begin(), node.children.end(),
-                  [](const NodePtr& s) { return binds(*s); })) {
-    std::vector<const Node*> steps;
-    for (const auto& s : node.children) steps.push_back(s.get());
-    return eval_tuple_path(steps, node.flag, input, env);
-  }
-  std::vector<Value> seq;
-  size_t taken = 0;
-  bool missing = false;
-  if (const Json* at = walk_names(node, env, taken, missing)) {
-    // `$v.a.b…` walked in place: only what it reached is copied.
-    Value reached(*at);
-    charge(reached, node.position);
-    if (taken == node.children.size()) return reached;
-    seq = to_items(reached);  // the next step maps over an array's members
-  } else if (missing) {
-    return Value();
-  } else {
-    const Node& first = *node.children[0];
-    if (first.kind == NodeKind::Variable || !input.is_array()) {
-      seq.push_back(input);
-    } else {
-      seq = to_items(input);
-    }
-  }
-  bool single_array = false;  // the last step produced exactly one array: keep it whole
-  Value whole;
-  for (size_t s = taken; s < node.children.size(); ++s) {
-    const Node& step = *node.children[s];
-    const bool last = s + 1 == node.children.size();
-    std::vector<Value> results;
-    if (s == 0 && step.kind == NodeKind::Array) {
-      // A leading array constructor is evaluated once, against the whole input, and its
-      // members are the sequence the next step sees.
-      Value arr = eval(step, Value::sequence(std::move(seq)), env);
-      if (last) return node.flag ? Value::sequence(to_items(arr), true) : arr;
-      seq = to_items(arr);
-      continue;
-    } else {
-      for (const Value& item : seq) {
-        Value r = eval(step, item, env);
-        if (!r.undefined()) results.push_back(std::move(r));
+  std::vector<const Node*> steps;
+  for (const auto& s : node.children) steps.push_back(s.get());
+  const bool plain = std::none_of(node.children.begin(), node.children.end(), [](const NodePtr& s) {
+    return starts_stream(*s) || s->kind == NodeKind::Sort;
+  });
+  if (plain) {
+    size_t taken = 0;
+    bool missing = false;
+    if (const Json* at = walk_names(node, env, taken, missing)) {
+      // `$v.a.b…` walked in place: only what it reached is copied, and the rest of the path
+      // runs from there (unless it goes on with an array constructor, which a path treats
+      // differently as its first step).
+      Value reached(*at);
+      charge(reached, node.position);
+      if (taken == steps.size()) return reached;
+      if (steps[taken]->kind != NodeKind::Array) {
+        return eval_steps({steps.begin() + static_cast<std::ptrdiff_t>(taken), steps.end()},
+                          node.flag, reached, env);
       }
+    } else if (missing) {
+      return Value();
     }
-    seq.clear();
-    if (last && results.size() == 1 && results[0].is_json() && results[0].json.is_array() &&
-        !results[0].cons) {
-      single_array = true;
-      whole = std::move(results[0]);
-      break;
-    }
-    for (auto& r : results) {
-      if (r.is_sequence()) {
-        for (auto& i : r.items) seq.push_back(std::move(i));
-      } else if (r.is_json() && r.json.is_array() && !r.cons) {
-        for (const auto& e : r.json) seq.emplace_back(e);
-      } else {
-        seq.push_back(std::move(r));
-      }
-    }
-    check_size(seq.size(), step.position);
-    if (seq.empty()) break;
   }
-  if (single_array) {
-    if (node.flag) return Value::sequence(to_items(whole), true);
-    return whole;
-  }
-  return Value::sequence(std::move(seq), node.flag);
+  return eval_steps(steps, node.flag, input, env);
 }
 
 Value Evaluator::eval_filter(const Node& node, const Value& input, Frame* env) {
-  if (binds(node)) return eval_tuple_path({&node}, false, input, env);
+  if (starts_stream(node)) return eval_steps({&node}, false, input, env);
   Value subject = eval(*node.children[0], input, env);
   std::vector<Value> items = to_items(subject);
   const Node& pred = *node.children[1];
@@ -939,20 +1106,73 @@ Value Evaluator::eval_range(const Node& node, const Value& input, Frame* env) {
   return Value::sequence(std::move(out));
 }
 
-Value Evaluator::eval_group(const Node& node, const Value& subject, Frame* env) {
-  // Each item of the subject is placed in the group of the key it evaluates to, per pair; the
-  // value expression is then evaluated once per group, with the group's items as context.
-  std::vector<Value> items = to_items(subject);
-  if (items.empty()) items.emplace_back();  // constant keys still produce an object
+namespace {
+
+// The variables bound from `frame` up to (not including) `stop`, the innermost of each name.
+std::vector<std::pair<const std::string*, const Value*>> bindings(const Frame* frame,
+                                                                  const Frame* stop) {
+  std::vector<std::pair<const std::string*, const Value*>> out;
+  for (const Frame* f = frame; f != nullptr && f != stop; f = f->parent) {
+    for (const auto& [name, value] : f->vars) {
+      if (std::none_of(out.begin(), out.end(), [&](const auto& b) { return *b.first == name; })) {
+        out.emplace_back(&name, &value);
+      }
+    }
+  }
+  return out;
+}
+
+// Several values as one, as jsonata-js's $append joins them: arrays give their members.
+Value joined(std::vector<Value> values) {
+  if (values.size() == 1) return std::move(values[0]);
+  std::vector<Value> items;
+  for (auto& v : values) {
+    for (auto& item : to_items(v)) items.push_back(std::move(item));
+  }
+  return Value::sequence(std::move(items));
+}
+
+}  // namespace
+
+Value Evaluator::eval_group_by(const Node& node, const Value& input, Frame* env) {
+  // The subject's tuple stream, when it has one, reaches the keys and values (jsonata-js
+  // groups a path's tuples).
+  const Node& subject = *node.children[0];
+  Value values;
+  std::vector<Tuple> tuples;
+  bool streamed = false;
+  if (subject.kind == NodeKind::Path) {
+    std::vector<const Node*> steps;
+    for (const auto& s : subject.children) steps.push_back(s.get());
+    bool keep = subject.flag;
+    streamed = run_steps(steps, keep, input, env, values, tuples);
+  } else if (starts_stream(subject)) {
+    bool keep = false;
+    streamed = run_steps({&subject}, keep, input, env, values, tuples);
+  } else {
+    values = eval(subject, input, env);
+  }
+  if (!streamed) {
+    for (auto& v : to_items(values)) tuples.push_back({std::move(v), env});
+  }
+  return eval_group(node, std::move(tuples), streamed, env);
+}
+
+Value Evaluator::eval_group(const Node& node, std::vector<Tuple> items, bool streamed, Frame* env) {
+  // Each item is placed in the group of the key it evaluates to, per pair; the value
+  // expression is then evaluated once per group, with the group's items as context (and, for
+  // a tuple stream, each variable bound to its values in the group's tuples, joined).
+  if (items.empty()) items.push_back({Value(), env});  // constant keys still produce an object
   struct Group {
     size_t pair;
-    std::vector<Value> items;
+    std::vector<size_t> members;
   };
   std::vector<std::pair<std::string, Group>> groups;  // in first-seen order
   std::unordered_map<std::string, size_t> group_of;
-  for (const Value& item : items) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    const Tuple& item = items[i];
     for (size_t p = 0; p < node.pairs.size(); ++p) {
-      Value key = eval(*node.pairs[p].first, item, env);
+      Value key = eval(*node.pairs[p].first, item.value, item.frame);
       if (key.undefined()) continue;
       if (!key.is_string()) {
         fail("T1003", node.pairs[p].first->position,
@@ -969,26 +1189,46 @@ Value Evaluator::eval_group(const Node& node, const Value& subject, Frame* env) 
         fail("D1009", node.pairs[p].first->position,
              "Multiple key definitions evaluate to same key: \"" + k + "\"");
       }
-      if (!item.undefined()) it->second.items.push_back(item);
+      if (!item.value.undefined()) it->second.members.push_back(i);
     }
   }
   Json out = Json::object();
   for (auto& [key, group] : groups) {
-    Value context =
-        group.items.size() == 1 ? group.items[0] : Value::sequence(std::move(group.items));
-    Value v = eval(*node.pairs[group.pair].second, context, env);
+    std::vector<Value> context;
+    for (size_t i : group.members) {
+      if (!items[i].value.undefined()) context.push_back(items[i].value);
+    }
+    Frame* frame = env;
+    if (streamed && group.members.size() == 1) {
+      frame = items[group.members[0]].frame;
+    } else if (streamed && !group.members.empty()) {
+      std::vector<std::pair<std::string, std::vector<Value>>> vars;  // first-seen order
+      for (size_t i : group.members) {
+        for (const auto& [name, value] : bindings(items[i].frame, env)) {
+          auto v = std::find_if(vars.begin(), vars.end(),
+                                [&](const auto& entry) { return entry.first == *name; });
+          if (v == vars.end()) v = vars.insert(vars.end(), {*name, {}});
+          charge(*value, node.position);
+          v->second.push_back(*value);
+        }
+      }
+      frame = new_frame(env);
+      for (auto& [name, vals] : vars) frame->vars[name] = joined(std::move(vals));
+    }
+    Value v = eval(*node.pairs[group.pair].second,
+                   context.empty() ? Value::sequence() : joined(std::move(context)), frame);
     if (!v.undefined() && !v.is_function()) append_member(out, key, to_json(v));
   }
   return Value(std::move(out));
 }
 
-Value Evaluator::eval_sort(const Node& node, const Value& input, Frame* env) {
-  std::vector<Value> items = to_items(eval(*node.children[0], input, env));
-  const size_t terms = node.children.size() - 1;
+void Evaluator::sort_tuples(const Node& node, std::vector<Tuple>& items) {
+  const size_t terms = node.children.size();
   std::vector<std::vector<Value>> keys(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
-    for (size_t t = 0; t < terms; ++t)
-      keys[i].push_back(eval(*node.children[t + 1], items[i], env));
+    for (size_t t = 0; t < terms; ++t) {
+      keys[i].push_back(eval(*node.children[t], items[i].value, items[i].frame));
+    }
   }
   for (size_t t = 0; t < terms; ++t) {
     int kind = 0;  // 1 number, 2 string
@@ -997,11 +1237,11 @@ Value Evaluator::eval_sort(const Node& node, const Value& input, Frame* env) {
       if (v.undefined()) continue;
       int this_kind = v.is_number() ? 1 : v.is_string() ? 2 : 0;
       if (this_kind == 0) {
-        fail("T2008", node.children[t + 1]->position,
+        fail("T2008", node.children[t]->position,
              "The expressions within an order-by clause must evaluate to numeric or string values");
       }
       if (kind != 0 && kind != this_kind) {
-        fail("T2007", node.children[t + 1]->position,
+        fail("T2007", node.children[t]->position,
              "Type mismatch when comparing values in an order-by clause");
       }
       kind = this_kind;
@@ -1027,10 +1267,10 @@ Value Evaluator::eval_sort(const Node& node, const Value& input, Frame* env) {
     }
     return false;
   });
-  std::vector<Value> out;
-  out.reserve(items.size());
-  for (size_t i : order) out.push_back(std::move(items[i]));
-  return Value::sequence(std::move(out));
+  std::vector<Tuple> sorted;
+  sorted.reserve(items.size());
+  for (size_t i : order) sorted.push_back(std::move(items[i]));
+  items = std::move(sorted);
 }
 
 Value Evaluator::eval_call(const Node& node, const Value& input, Frame* env, const Value* first) {
@@ -1060,11 +1300,24 @@ Value Evaluator::eval_call(const Node& node, const Value& input, Frame* env, con
     partial->hole = std::move(hole);
     return Value::function(std::move(partial));
   }
-  return apply(fn, std::move(args), input, node.position);
+  return apply(fn, std::move(args), input, node.position,
+               callee.kind == NodeKind::Variable ? callee.text : std::string());
+}
+
+Value Evaluator::call_lambda(const Function& f, std::vector<Value> args, const Value& context,
+                             size_t position, const std::string& name, bool check_signature) {
+  if (check_signature && f.lambda->signature != nullptr) {
+    args = f.lambda->signature->validate(args, context, name, position, *this);
+  }
+  Frame* scope = new_frame(f.closure);
+  for (size_t i = 0; i < f.lambda->params.size(); ++i) {
+    scope->vars[f.lambda->params[i]] = i < args.size() ? std::move(args[i]) : Value();
+  }
+  return eval(*f.lambda->children[0], *f.context, scope);
 }
 
 Value Evaluator::apply(const Value& fn, std::vector<Value> args, const Value& context,
-                       size_t position) {
+                       size_t position, const std::string& name) {
   if (++depth_ > options_.limits.max_depth) {
     fail("U1001", position,
          "Stack overflow error: evaluation nested deeper than " +
@@ -1086,22 +1339,34 @@ Value Evaluator::apply(const Value& fn, std::vector<Value> args, const Value& co
     for (size_t i = 0; i < full.size(); ++i) {
       if (f.hole[i] && next < args.size()) full[i] = std::move(args[next++]);
     }
-    return apply(*f.target, std::move(full), context, position);
+    // jsonata-js binds the arguments of a partially applied lambda without checking them
+    // against its signature
+    if (f.target->fn->lambda != nullptr) {
+      return call_lambda(*f.target->fn, std::move(full), context, position, name, false);
+    }
+    return apply(*f.target, std::move(full), context, position, name);
   }
   if (f.lambda != nullptr) {
-    Frame* scope = new_frame(f.closure);
-    for (size_t i = 0; i < f.lambda->params.size(); ++i) {
-      scope->vars[f.lambda->params[i]] = i < args.size() ? std::move(args[i]) : Value();
+    return call_lambda(f, std::move(args), context, position, name, true);
+  }
+  if (f.regex != nullptr && f.subject != nullptr) {  // a match's next(): the match after it
+    if (f.resume >= f.subject->size()) return Value();
+    std::optional<Regex::Match> m = f.regex->search(*f.subject, f.resume);
+    if (!m) return Value();
+    count_steps(1 + (m->end - f.resume) / 64, position);
+    if (m->begin == m->end) {  // it would never advance
+      fail("D1004", position, "Regular expression matches zero length string");
     }
-    return eval(*f.lambda->children[0], *f.context, scope);
+    return matcher_object(f.regex, f.subject, *m, f.resume, f.resume_chars);
   }
   if (f.regex != nullptr) {  // a regular expression applied to a string: its first match
     const Value& subject = args.empty() ? context : args[0];
     if (subject.undefined()) return Value();
     if (!subject.is_string()) fail("T0410", position, "A regular expression matches strings only");
-    const std::string& text = subject.json.get_ref<const std::string&>();
-    std::optional<Regex::Match> m = f.regex->search(text);
-    return m ? Value(match_object(text, *m)) : Value();
+    charge(subject, position);
+    auto text = std::make_shared<const std::string>(subject.json.get_ref<const std::string&>());
+    std::optional<Regex::Match> m = f.regex->search(*text);
+    return m ? matcher_object(f.regex, text, *m, 0, 0) : Value();
   }
   if (f.host != nullptr) {
     if (args.size() < f.host->min_args || args.size() > f.host->max_args) {
@@ -1125,6 +1390,45 @@ Value Evaluator::apply(const Value& fn, std::vector<Value> args, const Value& co
   for (const auto& arg : args) charge(arg, position);
   CallSite site{*this, position, b.name, context, context_arg};
   return collapse(b.impl(args, site));
+}
+
+namespace {
+
+size_t code_points_between(const std::string& text, size_t from, size_t to) {
+  size_t n = 0;
+  for (size_t i = from; i < to; ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+// {"match", "start", "end", "groups"} and the function `next`, as jsonata-js's matcher gives
+// them; `start` and `end` count code points. Counting starts at byte `from`, code point
+// `from_chars`, so that following `next` along a text costs time linear in it.
+Value matcher_object(const std::shared_ptr<const Regex>& re,
+                     const std::shared_ptr<const std::string>& text, const Regex::Match& m,
+                     size_t from, size_t from_chars) {
+  const std::string& t = *text;
+  const size_t start = from_chars + code_points_between(t, from, m.begin);
+  const size_t end = start + code_points_between(t, m.begin, m.end);
+  Json groups = Json::array();
+  for (const auto& g : m.groups) {
+    groups.push_back(g ? t.substr(g->first, g->second - g->first) : std::string());
+  }
+  Value out(Json{{"match", t.substr(m.begin, m.end - m.begin)},
+                 {"start", static_cast<int64_t>(start)},
+                 {"end", static_cast<int64_t>(end)},
+                 {"groups", std::move(groups)}});
+  auto next = std::make_shared<Function>();
+  next->regex = re;
+  next->subject = text;
+  next->resume = m.end;
+  next->resume_chars = end;
+  out.methods = std::make_shared<const std::vector<std::pair<std::string, Value>>>(
+      std::vector<std::pair<std::string, Value>>{{"next", Value::function(std::move(next))}});
+  return out;
 }
 
 // {"match", "index", "groups"} as $match gives them; `index` counts code points.

@@ -3,6 +3,7 @@
 // Internal to core/jsonata.
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -57,7 +58,9 @@ class Evaluator {
   Evaluator(const Options& options, const Json& root);
 
   Value eval(const Node& node, const Value& input, Frame* env);
-  Value apply(const Value& fn, std::vector<Value> args, const Value& context, size_t position);
+  // `name` (without `$`) is the function's name in the call, for error messages.
+  Value apply(const Value& fn, std::vector<Value> args, const Value& context, size_t position,
+              const std::string& name = std::string());
 
   // --- helpers shared with the function library ----------------------------------------------
   [[noreturn]] static void fail(const char* code, size_t position, std::string message);
@@ -86,12 +89,25 @@ class Evaluator {
   Value eval_filter(const Node& node, const Value& input, Frame* env);
   Value eval_binary(const Node& node, const Value& input, Frame* env);
   Value eval_array(const Node& node, const Value& input, Frame* env);
-  Value eval_group(const Node& node, const Value& subject, Frame* env);
-  Value eval_sort(const Node& node, const Value& input, Frame* env);
+  // An item of a path's tuple stream: a value and the frame holding what the path bound.
+  struct Tuple {
+    Value value;
+    Frame* frame;
+  };
+  Value eval_group_by(const Node& node, const Value& input, Frame* env);
+  Value eval_group(const Node& node, std::vector<Tuple> items, bool streamed, Frame* env);
+  void sort_tuples(const Node& sort, std::vector<Tuple>& items);
   Value eval_call(const Node& node, const Value& input, Frame* env, const Value* first);
   Value eval_range(const Node& node, const Value& input, Frame* env);
-  Value eval_tuple_path(const std::vector<const Node*>& steps, bool keep, const Value& input,
-                        Frame* env);
+  bool run_steps(const std::vector<const Node*>& steps, bool& keep, const Value& input, Frame* env,
+                 Value& values, std::vector<Tuple>& tuples);
+  void tuple_step(const Node& step, std::vector<Tuple>& seq, bool& keep);
+  std::vector<Tuple> eval_tuples(const Node& node, const Value& input, Frame* env);
+  Frame* lift(Frame* frame, Frame* stop, Frame* env, size_t position);
+  Value eval_steps(const std::vector<const Node*>& steps, bool keep, const Value& input,
+                   Frame* env);
+  Value call_lambda(const Function& f, std::vector<Value> args, const Value& context,
+                    size_t position, const std::string& name, bool check_signature);
   Frame* new_frame(Frame* parent);
 
   const Options& options_;
@@ -111,8 +127,14 @@ std::vector<Value> to_items(const Value& v);
 // Sequences of none become undefined, of one their item (unless they keep singletons).
 Value collapse(Value v);
 
-// The object $match and a regular expression called as a function give for one match.
+// The object $match gives for one match.
 Json match_object(const std::string& text, const Regex::Match& m);
+// The object a regular expression called as a function gives for a match (and its `next()`
+// for the one after): `text` is the subject, counted from byte `from` = code point
+// `from_chars`.
+Value matcher_object(const std::shared_ptr<const Regex>& re,
+                     const std::shared_ptr<const std::string>& text, const Regex::Match& m,
+                     size_t from, size_t from_chars);
 // For output and for storing in arrays/objects. Functions become null.
 Json to_json(const Value& v);
 // Adds a member the caller knows `obj` (an object) does not have yet. ordered_json looks keys

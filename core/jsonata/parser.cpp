@@ -9,6 +9,7 @@
 #include "core/jsonata/ast.h"
 #include "core/jsonata/jsonata.h"
 #include "core/jsonata/regex.h"
+#include "core/jsonata/signature.h"
 
 namespace stepd::jsonata {
 namespace {
@@ -475,18 +476,24 @@ class Parser {
     expect("}");
   }
 
-  // A type signature after a lambda's parameters, `<n-n:n>`, read as raw text up to its
-  // matching `>`. It is kept but not enforced yet.
-  void skip_signature() {
+  // A type signature after a lambda's parameters, `<n-n:n>`. As jsonata-js does, it is read as
+  // tokens up to the matching `>` (or a `{`, which is an error) and their text joined without
+  // the whitespace between them.
+  std::shared_ptr<const Signature> signature() {
+    const size_t at = chars_to(cur_.end);  // just past the `<`
+    std::string text = "<";
     int depth = 1;
-    size_t i = pos_;  // just past the `<`
-    for (; i < src_.size() && depth > 0; ++i) {
-      if (src_[i] == '<') ++depth;
-      if (src_[i] == '>') --depth;
+    while (depth > 0 && !at_op("{") && cur_.type != TokenType::End) {
+      advance();
+      if (at_op(">")) {
+        --depth;
+      } else if (at_op("<")) {
+        ++depth;
+      }
+      text += cur_.value;
     }
-    if (depth > 0) fail_at("S0401", src_.size(), "Type signature has no closing '>'");
-    pos_ = i;
-    advance();
+    expect(">");
+    return Signature::parse(text, at);
   }
 
   NodePtr lambda(const Token& t) {
@@ -506,7 +513,7 @@ class Parser {
       }
     }
     expect(")");
-    if (at_op("<")) skip_signature();
+    if (at_op("<")) n->signature = signature();
     expect("{");
     n->children.push_back(expression(0));
     expect("}");
@@ -536,6 +543,20 @@ class Parser {
   }
 
   NodePtr led(const Token& t, NodePtr left) { return finish(led_node(t, std::move(left))); }
+
+  // `wrapper` (a predicate, `@` or `#`, its operand still to add) applied to `subject`. After a
+  // path (one that ends with `[]` or an order-by) it belongs to the path's last step, as in
+  // jsonata-js, and the path stays one path.
+  NodePtr attach_to_last_step(NodePtr subject, NodePtr wrapper) {
+    if (subject->kind != NodeKind::Path) {
+      wrapper->children.insert(wrapper->children.begin(), std::move(subject));
+      return wrapper;
+    }
+    NodePtr& last = subject->children.back();
+    wrapper->children.insert(wrapper->children.begin(), std::move(last));
+    last = finish(std::move(wrapper));
+    return subject;
+  }
 
   NodePtr led_node(const Token& t, NodePtr left) {
     const std::string& v = t.value;
@@ -575,10 +596,9 @@ class Parser {
         return path;
       }
       auto n = make(NodeKind::Filter, t);
-      n->children.push_back(std::move(left));
       n->children.push_back(expression(0));
       expect("]");
-      return n;
+      return attach_to_last_step(std::move(left), std::move(n));
     }
     if (v == "{") {
       auto n = make(NodeKind::GroupBy, t);
@@ -605,8 +625,10 @@ class Parser {
       return n;
     }
     if (v == "^") {
+      // As in jsonata-js, the order-by is a step of the path on its left (so that bindings made
+      // by the steps before it reach its terms and the steps after it).
+      NodePtr path = to_path(std::move(left));
       auto n = make(NodeKind::Sort, t);
-      n->children.push_back(std::move(left));
       expect("(");
       for (;;) {
         bool desc = false;
@@ -620,7 +642,8 @@ class Parser {
         advance();
       }
       expect(")");
-      return n;
+      path->children.push_back(finish(std::move(n)));
+      return path;
     }
     if (v == "?") {
       auto n = make(NodeKind::Condition, t);
@@ -659,9 +682,8 @@ class Parser {
       }
       auto n = make(v == "@" ? NodeKind::Focus : NodeKind::Index, t);
       n->text = cur_.value;
-      n->children.push_back(std::move(left));
       advance();
-      return n;
+      return attach_to_last_step(std::move(left), std::move(n));
     }
     auto n = make(NodeKind::Binary, t);
     n->text = v;
@@ -681,7 +703,9 @@ class Parser {
 }  // namespace
 
 NodePtr parse_expression(std::string_view text) {
-  return Parser(text).parse_all();
+  NodePtr root = Parser(text).parse_all();
+  resolve_parents(*root);
+  return root;
 }
 
 }  // namespace stepd::jsonata

@@ -6,6 +6,7 @@
 // value when they hold one), and functions (built-ins and lambdas). A Value is one of those.
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/common/json.h"
@@ -54,14 +55,24 @@ class Value {
   std::shared_ptr<const Function> fn;  // Kind::Function
   bool keep_singleton = false;         // a sequence from a path with `[]`
   bool cons = false;  // a JSON array built by `[...]`: path steps do not flatten it
+  // Members of the object in `json` that hold functions (the `next` of the object a regular
+  // expression gives for a match). JSON cannot hold functions, so they travel beside it: a
+  // field lookup finds them, $string shows them as "" (as JSON.stringify does in jsonata-js),
+  // and everything else sees only `json`.
+  std::shared_ptr<const std::vector<std::pair<std::string, Value>>> methods;
 };
 
 struct Function {
   const Builtin* builtin = nullptr;    // either a library function ...
   const HostFunction* host = nullptr;  // ... or one the host added ...
   std::shared_ptr<const Regex> regex;  // ... or a regular expression (a matcher) ...
-  const Node* lambda = nullptr;        // ... or a lambda: its node, closure and defining context
-  Frame* closure = nullptr;            // owned by the evaluation's frame arena
+  // ... which, with `subject`, is the `next` of a match: it goes on matching `subject` from
+  // byte `resume` (code point `resume_chars`) ...
+  std::shared_ptr<const std::string> subject;
+  size_t resume = 0;
+  size_t resume_chars = 0;
+  const Node* lambda = nullptr;  // ... or a lambda: its node, closure and defining context
+  Frame* closure = nullptr;      // owned by the evaluation's frame arena
   std::shared_ptr<const Value> context;
   // A partial application `$f(?, 2)`: `target` with `bound` arguments, holes where `hole`.
   // A composition `$f ~> $g`: `target` then `then`.

@@ -256,6 +256,39 @@ TEST(JsonataPaths, IndexAndFocusBindings) {
                             {"who": "z", "title": "B"}])"));
 }
 
+// Cases of the JSONata test suite (group joins, index.json): the bindings reach an order-by and
+// a group-by on the path, and predicates and `[]` after them.
+TEST(JsonataPaths, TupleStreamsReachOrderByAndGroupBy) {
+  const Json digits = Json::parse("[3, 1, 4, 1, 5, 9]");
+  EXPECT_EQ(eval("$#$pos[$pos<3]", digits), Json::parse("[3, 1, 4]"));
+  EXPECT_EQ(eval("$#$pos[$pos<3] = $[[0..2]]", digits), true);
+  EXPECT_EQ(eval("$.$#$pos[$pos<3]", digits), digits);
+  EXPECT_EQ(eval("$.$#$pos[$pos<3] = $.$[[0..2]]", digits), true);
+  EXPECT_EQ(eval("$#$pos[$pos<3]^($)", digits), Json::parse("[1, 3, 4]"));
+  EXPECT_EQ(eval("$#$pos[$pos<3]^(>$)", digits), Json::parse("[4, 3, 1]"));
+  EXPECT_EQ(eval("$^($)#$pos[$pos<3] ", digits), Json::parse("[1, 1, 3]"));
+  EXPECT_EQ(eval("$#$pos[$pos<3][1]", digits), 1);
+  EXPECT_EQ(eval("$#$pos[$pos<3][1][]", digits), Json::parse("[1]"));
+  EXPECT_EQ(eval("$#$pos[$pos<3]^($)[-1]", digits), 4);
+  EXPECT_EQ(eval("$#$pos[][$pos<3]^($)[-1]", digits), Json::parse("[4]"));
+  EXPECT_EQ(eval("$#$pos[$pos<3]^($)[-1][]", digits), Json::parse("[4]"));
+  EXPECT_EQ(eval("$[[1..4]]#$pos[$pos>=2]", digits), Json::parse("[1, 5]"));
+  EXPECT_EQ(eval("Account.Order#$o.Product[ProductID=858383].{ 'Product': `Product Name`, "
+                 "'Order Index': $o }",
+                 account()),
+            Json::parse(R"([{"Product": "Bowler Hat", "Order Index": 0},
+                            {"Product": "Bowler Hat", "Order Index": 1}])"));
+  EXPECT_EQ(eval("Account.Order#$i.Missing", account()), "<undefined>");
+  // (jsonata-js lists these keys in ascending order, as JavaScript orders integer-like keys)
+  EXPECT_EQ(eval("Account.Order#$i.Product{ $string(ProductID): $i }", account()),
+            Json::parse(R"({"858383": [0, 1], "858236": 0, "345664": 1})"));
+  EXPECT_EQ(eval("Account.Order#$i.Product^(>Price).{'i': $i, 'p': Price}", account()),
+            Json::parse(R"([{"i": 1, "p": 107.99}, {"i": 0, "p": 34.45},
+                            {"i": 1, "p": 34.45}, {"i": 0, "p": 21.67}])"));
+  EXPECT_EQ(eval("Account.Order@$o.$o.Product{$o.OrderID: $sum(Quantity)}", account()),
+            Json::parse(R"({"order103": 3, "order104": 5})"));
+}
+
 TEST(JsonataPaths, BindingErrors) {
   try {
     Expression::parse("a@b");

@@ -112,10 +112,16 @@ TEST(JsonataParser, DeepNestingIsRefused) {
   EXPECT_EQ(parse_error(chain).code, "U1001");
 }
 
-TEST(JsonataParser, LambdaSignaturesAreReadNotEnforced) {
+TEST(JsonataParser, LambdaSignatures) {
   EXPECT_EQ(*evaluate("function($x, $y)<nn:n>{ $x + $y }(1, 2)", nullptr), Json(3));
   EXPECT_EQ(*evaluate("function($a)<a<n>:n>{ $sum($a) }([1, 2])", nullptr), Json(3));
-  EXPECT_EQ(parse_error("function($x)<n:n { $x }").code, "S0401");
+  // read up to the `>` that closes it; a `{` before that is a syntax error, as in jsonata-js
+  EXPECT_EQ(parse_error("function($x)<n:n { $x }").code, "S0202");
+  // the offset of the bad symbol in the signature, counted from the end of its `<`
+  Error e = parse_error("function($a)<n<n>>{$a}");
+  EXPECT_EQ(e.code, "S0401");
+  EXPECT_EQ(e.position, 15u);
+  EXPECT_EQ(parse_error("function($a)<(sa<n>)>{$a}").code, "S0402");
 }
 
 TEST(JsonataParser, LiteralsAsPathSteps) {

@@ -104,5 +104,33 @@ TEST(JsonataRegex, Functions) {
   EXPECT_EQ(eval("/a/ ~> $type()"), "function");
 }
 
+// A regular expression called as a function gives jsonata-js's matcher object: match, start,
+// end, groups, and a function `next` for the match after it ($match's objects have no `next`).
+TEST(JsonataRegex, MatcherObjectsAndNext) {
+  EXPECT_EQ(eval("/\\d+/('ab12cd34')"),
+            Json::parse(R"({"match": "12", "start": 2, "end": 4, "groups": []})"));
+  EXPECT_EQ(eval("/\\d+/('ab12cd34').next().match"), "34");
+  EXPECT_EQ(eval("/\\d+/('ab12cd34').next().next()"), "<undefined>");
+  EXPECT_EQ(eval("/c/('abc').next()"), "<undefined>");  // nothing left to match
+  EXPECT_EQ(eval("$type(/a/('a').next)"), "function");
+  EXPECT_EQ(eval("$string(/b/('abc'))"),
+            R"({"match":"b","start":1,"end":2,"groups":[],"next":""})");
+  EXPECT_EQ(eval("$match('ab12cd34', /\\d+/)[1]"),
+            Json::parse(R"({"match": "34", "index": 6, "groups": []})"));
+  // positions count code points, also after next()
+  EXPECT_EQ(eval("/é(\\d)/('aé1é2').next()"),
+            Json::parse(R"({"match": "é2", "start": 3, "end": 5, "groups": ["2"]})"));
+  EXPECT_EQ(eval("($all := function($m) { $m ? $append($m.match, $all($m.next())) : [] };"
+                 " $all(/\\d+/('a1b22c333')))"),
+            Json::parse(R"(["1", "22", "333"])"));
+  // next() goes on from the end of its own match however often it is called (jsonata-js goes on
+  // from wherever the regular expression last stopped, so there a second $m.next() gives "3")
+  EXPECT_EQ(eval("($m := /\\d/('1234'); [$m.next().match, $m.next().next().match])"),
+            Json::parse(R"(["2", "3"])"));
+  // a first match of zero length is given; going on from it would never advance
+  EXPECT_EQ(eval("/x*/('abc').match"), "");
+  EXPECT_EQ(error_code("/x*/('abc').next()"), "D1004");
+}
+
 }  // namespace
 }  // namespace stepd::jsonata
