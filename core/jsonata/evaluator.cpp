@@ -860,7 +860,7 @@ const Json* Evaluator::walk_names(const Node& node, Frame* env, size_t& taken, b
   }
   const Json* at = nullptr;
   if (const Value* var = env->find(first.text)) {
-    if (!var->is_json()) return nullptr;
+    if (!var->is_json() || var->methods) return nullptr;  // functions beside the JSON: look there
     at = &var->json;
   } else {
     at = env->find_ref(first.text);
