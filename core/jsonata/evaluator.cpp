@@ -794,8 +794,8 @@ std::vector<Evaluator::Tuple> Evaluator::eval_tuples(const Node& node, const Val
     size_t& d;
     ~Leave() { --d; }
   } leave{depth_};
-  std::vector<Tuple> tuples;
   if (node.kind == NodeKind::Block && node.tuple && !node.children.empty()) {
+    std::vector<Tuple> tuples;
     Frame* scope = new_frame(env);
     for (size_t i = 0; i + 1 < node.children.size(); ++i) eval(*node.children[i], input, scope);
     // what the stream bound goes on; the block's own variables stay inside it
@@ -804,9 +804,17 @@ std::vector<Evaluator::Tuple> Evaluator::eval_tuples(const Node& node, const Val
     }
     return tuples;
   }
-  Value values;
   bool streamed = false;
-  if (node.kind == NodeKind::Path && node.tuple) {
+  return stream_or_values(node, false, input, env, streamed);
+}
+
+std::vector<Evaluator::Tuple> Evaluator::stream_or_values(const Node& node, bool any_path,
+                                                          const Value& input, Frame* env,
+                                                          bool& streamed) {
+  Value values;
+  std::vector<Tuple> tuples;
+  streamed = false;
+  if (node.kind == NodeKind::Path && (any_path || node.tuple)) {
     std::vector<const Node*> steps;
     for (const auto& s : node.children) steps.push_back(s.get());
     bool keep = node.flag;
@@ -1137,24 +1145,8 @@ Value joined(std::vector<Value> values) {
 Value Evaluator::eval_group_by(const Node& node, const Value& input, Frame* env) {
   // The subject's tuple stream, when it has one, reaches the keys and values (jsonata-js
   // groups a path's tuples).
-  const Node& subject = *node.children[0];
-  Value values;
-  std::vector<Tuple> tuples;
   bool streamed = false;
-  if (subject.kind == NodeKind::Path) {
-    std::vector<const Node*> steps;
-    for (const auto& s : subject.children) steps.push_back(s.get());
-    bool keep = subject.flag;
-    streamed = run_steps(steps, keep, input, env, values, tuples);
-  } else if (starts_stream(subject)) {
-    bool keep = false;
-    streamed = run_steps({&subject}, keep, input, env, values, tuples);
-  } else {
-    values = eval(subject, input, env);
-  }
-  if (!streamed) {
-    for (auto& v : to_items(values)) tuples.push_back({std::move(v), env});
-  }
+  std::vector<Tuple> tuples = stream_or_values(*node.children[0], true, input, env, streamed);
   return eval_group(node, std::move(tuples), streamed, env);
 }
 

@@ -103,6 +103,11 @@ class Evaluator {
                  Value& values, std::vector<Tuple>& tuples);
   void tuple_step(const Node& step, std::vector<Tuple>& seq, bool& keep);
   std::vector<Tuple> eval_tuples(const Node& node, const Value& input, Frame* env);
+  // The tuple stream of `node` when it makes one (a path that binds or that a `%` looks into —
+  // any path when `any_path` — or a binding step), else its values each with `env`; `streamed`
+  // says which.
+  std::vector<Tuple> stream_or_values(const Node& node, bool any_path, const Value& input,
+                                      Frame* env, bool& streamed);
   Frame* lift(Frame* frame, Frame* stop, Frame* env, size_t position);
   Value eval_steps(const std::vector<const Node*>& steps, bool keep, const Value& input,
                    Frame* env);

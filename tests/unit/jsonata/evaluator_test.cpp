@@ -1,34 +1,12 @@
 #include <gtest/gtest.h>
 
 #include "core/jsonata/jsonata.h"
+#include "tests/unit/jsonata/eval_helpers.h"
 
 namespace stepd::jsonata {
 namespace {
 
-// The sample document of the JSONata documentation ("Account" with orders and products).
-const Json& account() {
-  static const Json doc = Json::parse(R"js({
-    "Account": {
-      "Account Name": "Firefly",
-      "Order": [
-        {"OrderID": "order103", "Product": [
-          {"Product Name": "Bowler Hat", "ProductID": 858383, "SKU": "0406654608",
-           "Description": {"Colour": "Purple", "Width": 300, "Height": 200, "Depth": 210, "Weight": 0.75},
-           "Price": 34.45, "Quantity": 2},
-          {"Product Name": "Trilby hat", "ProductID": 858236, "SKU": "0406634348",
-           "Description": {"Colour": "Orange", "Width": 300, "Height": 200, "Depth": 210, "Weight": 0.6},
-           "Price": 21.67, "Quantity": 1}]},
-        {"OrderID": "order104", "Product": [
-          {"Product Name": "Bowler Hat", "ProductID": 858383, "SKU": "040657863",
-           "Description": {"Colour": "Purple", "Width": 300, "Height": 200, "Depth": 210, "Weight": 0.75},
-           "Price": 34.45, "Quantity": 4},
-          {"ProductID": 345664, "SKU": "0406654603", "Product Name": "Cloak",
-           "Description": {"Colour": "Black", "Width": 30, "Height": 20, "Depth": 210, "Weight": 2},
-           "Price": 107.99, "Quantity": 1}]}]
-    }
-  })js");
-  return doc;
-}
+using namespace testing;  // NOLINT: the shared helpers
 
 const Json& person() {
   static const Json doc = Json::parse(R"js({
@@ -45,22 +23,6 @@ const Json& person() {
     "Other": {"Over 18 ?": true, "Misc": null, "Alternative.Address": {"Street": "Brick Lane", "City": "London"}}
   })js");
   return doc;
-}
-
-Json eval(std::string_view expr, const Json& input = nullptr, const Options& options = {}) {
-  auto r = evaluate(expr, input, options);
-  if (!r) return Json("<undefined>");
-  return *r;
-}
-
-Error eval_error(std::string_view expr, const Json& input = nullptr, const Options& options = {}) {
-  try {
-    evaluate(expr, input, options);
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no error: " << expr;
-  return Error("", 0, "");
 }
 
 TEST(JsonataPaths, NavigationAndFlattening) {

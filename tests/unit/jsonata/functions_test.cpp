@@ -1,24 +1,12 @@
 #include <gtest/gtest.h>
 
 #include "core/jsonata/jsonata.h"
+#include "tests/unit/jsonata/eval_helpers.h"
 
 namespace stepd::jsonata {
 namespace {
 
-Json eval(std::string_view expr, const Json& input = nullptr, const Options& options = {}) {
-  auto r = evaluate(expr, input, options);
-  if (!r) return Json("<undefined>");
-  return *r;
-}
-
-std::string error_code(std::string_view expr, const Json& input = nullptr) {
-  try {
-    evaluate(expr, input);
-  } catch (const Error& e) {
-    return e.code;
-  }
-  return "<no error>";
-}
+using namespace testing;  // NOLINT: the shared helpers
 
 TEST(JsonataStringFunctions, String) {
   EXPECT_EQ(eval("$string(5)"), Json("5"));

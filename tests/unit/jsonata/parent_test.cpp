@@ -3,34 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "core/jsonata/jsonata.h"
+#include "tests/unit/jsonata/eval_helpers.h"
 
 namespace stepd::jsonata {
 namespace {
 
-// The test suite's dataset5: the documentation's "Account" sample.
-const Json& account() {
-  static const Json doc = Json::parse(R"js({
-    "Account": {
-      "Account Name": "Firefly",
-      "Order": [
-        {"OrderID": "order103", "Product": [
-          {"Product Name": "Bowler Hat", "ProductID": 858383, "SKU": "0406654608",
-           "Description": {"Colour": "Purple", "Width": 300, "Height": 200, "Depth": 210, "Weight": 0.75},
-           "Price": 34.45, "Quantity": 2},
-          {"Product Name": "Trilby hat", "ProductID": 858236, "SKU": "0406634348",
-           "Description": {"Colour": "Orange", "Width": 300, "Height": 200, "Depth": 210, "Weight": 0.6},
-           "Price": 21.67, "Quantity": 1}]},
-        {"OrderID": "order104", "Product": [
-          {"Product Name": "Bowler Hat", "ProductID": 858383, "SKU": "040657863",
-           "Description": {"Colour": "Purple", "Width": 300, "Height": 200, "Depth": 210, "Weight": 0.75},
-           "Price": 34.45, "Quantity": 4},
-          {"ProductID": 345664, "SKU": "0406654603", "Product Name": "Cloak",
-           "Description": {"Colour": "Black", "Width": 30, "Height": 20, "Depth": 210, "Weight": 2},
-           "Price": 107.99, "Quantity": 1}]}]
-    }
-  })js");
-  return doc;
-}
+using namespace testing;  // NOLINT: the shared helpers
 
 // The test suite's "library" dataset.
 const Json& library() {
@@ -57,21 +35,6 @@ const Json& library() {
        "address": {"street": "1 Preddy Gate", "city": "Southampton", "postcode": "SO14 0MG"}}]
   }})js");
   return doc;
-}
-
-Json eval(std::string_view expr, const Json& input) {
-  auto r = evaluate(expr, input);
-  if (!r) return Json("<undefined>");
-  return *r;
-}
-
-std::string error_code(std::string_view expr, const Json& input) {
-  try {
-    evaluate(expr, input);
-  } catch (const Error& e) {
-    return e.code;
-  }
-  return "<no error>";
 }
 
 const char* const kOrderProductWeight = R"([

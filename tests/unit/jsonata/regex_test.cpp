@@ -6,29 +6,18 @@
 #include <chrono>
 
 #include "core/jsonata/jsonata.h"
+#include "tests/unit/jsonata/eval_helpers.h"
 
 namespace stepd::jsonata {
 namespace {
+
+using namespace testing;  // NOLINT: the shared helpers
 
 // The first match as text, "<none>" when there is none.
 std::string first(const std::string& pattern, const std::string& text,
                   const std::string& flags = "") {
   auto m = Regex::compile(pattern, flags)->search(text);
   return m ? text.substr(m->begin, m->end - m->begin) : "<none>";
-}
-
-Json eval(std::string_view expr, const Json& input = nullptr) {
-  auto r = evaluate(expr, input);
-  return r ? *r : Json("<undefined>");
-}
-
-std::string error_code(std::string_view expr) {
-  try {
-    evaluate(expr, nullptr);
-  } catch (const Error& e) {
-    return e.code;
-  }
-  return "<no error>";
 }
 
 TEST(JsonataRegex, LiteralsClassesAndAnchors) {

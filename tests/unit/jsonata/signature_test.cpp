@@ -1,25 +1,12 @@
 #include <gtest/gtest.h>
 
 #include "core/jsonata/jsonata.h"
+#include "tests/unit/jsonata/eval_helpers.h"
 
 namespace stepd::jsonata {
 namespace {
 
-Json eval(std::string_view expr, const Json& input = nullptr, const Options& options = {}) {
-  auto r = evaluate(expr, input, options);
-  if (!r) return Json("<undefined>");
-  return *r;
-}
-
-Error eval_error(std::string_view expr, const Json& input = nullptr, const Options& options = {}) {
-  try {
-    evaluate(expr, input, options);
-  } catch (const Error& e) {
-    return e;
-  }
-  ADD_FAILURE() << "no error: " << expr;
-  return Error("", 0, "");
-}
+using namespace testing;  // NOLINT: the shared helpers
 
 // Cases of the JSONata test suite (group function-signatures), as jsonata-js 2.0 answers them.
 TEST(JsonataSignatures, TestSuiteCases) {
