@@ -1121,9 +1121,11 @@ std::vector<std::pair<const std::string*, const Value*>> bindings(const Frame* f
                                                                   const Frame* stop) {
   std::vector<std::pair<const std::string*, const Value*>> out;
   for (const Frame* f = frame; f != nullptr && f != stop; f = f->parent) {
-    for (const auto& [name, value] : f->vars) {
+    for (const auto& var : f->vars) {
+      // (not a structured binding: clang 14 cannot capture one in a lambda)
+      const std::string& name = var.first;
       if (std::none_of(out.begin(), out.end(), [&](const auto& b) { return *b.first == name; })) {
-        out.emplace_back(&name, &value);
+        out.emplace_back(&name, &var.second);
       }
     }
   }
@@ -1196,7 +1198,9 @@ Value Evaluator::eval_group(const Node& node, std::vector<Tuple> items, bool str
     } else if (streamed && !group.members.empty()) {
       std::vector<std::pair<std::string, std::vector<Value>>> vars;  // first-seen order
       for (size_t i : group.members) {
-        for (const auto& [name, value] : bindings(items[i].frame, env)) {
+        for (const auto& binding : bindings(items[i].frame, env)) {
+          const std::string* name = binding.first;
+          const Value* value = binding.second;
           auto v = std::find_if(vars.begin(), vars.end(),
                                 [&](const auto& entry) { return entry.first == *name; });
           if (v == vars.end()) v = vars.insert(vars.end(), {*name, {}});
