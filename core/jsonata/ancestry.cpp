@@ -166,6 +166,7 @@ class Resolver {
         break;
       case NodeKind::Lambda:
       case NodeKind::Apply:
+      case NodeKind::Transform:
         for (auto& c : n.children) process(*c);
         break;
       default:  // literals, names, variables, wildcards

@@ -41,6 +41,7 @@ enum class NodeKind {
   Placeholder,  // `?` as an argument: a partial application
   Focus,        // `step@$v`: text = variable; children = {step}
   Index,        // `step#$i`: text = variable; children = {step}
+  Transform,    // `| location | update [, delete] |`: children = {location, update[, delete]}
 };
 
 struct Node {

@@ -18,6 +18,7 @@ size_t Function::arity() const {
   if (then != nullptr) return target->fn->arity();
   if (target != nullptr) return static_cast<size_t>(std::count(hole.begin(), hole.end(), true));
   if (lambda != nullptr) return lambda->params.size();
+  if (transform != nullptr) return 1;
   if (regex != nullptr) return subject != nullptr ? 0 : 1;
   if (host != nullptr) return std::max<size_t>(host->min_args, 1);
   return std::max<size_t>(builtin->min_args, 1);
@@ -525,6 +526,12 @@ Value Evaluator::eval_node(const Node& node, const Value& input, Frame* env) {
       f->lambda = &node;
       f->closure = env;
       f->context = std::make_shared<const Value>(input);
+      return Value::function(std::move(f));
+    }
+    case NodeKind::Transform: {
+      auto f = std::make_shared<Function>();
+      f->transform = &node;
+      f->closure = env;
       return Value::function(std::move(f));
     }
     case NodeKind::Apply: {
@@ -1344,6 +1351,11 @@ Value Evaluator::apply(const Value& fn, std::vector<Value> args, const Value& co
   }
   if (f.lambda != nullptr) {
     return call_lambda(f, std::move(args), context, position, name, true);
+  }
+  if (f.transform != nullptr) {
+    if (args.size() > 1) fail("T0410", position, "A transform takes one argument");
+    return apply_transform(*this, *f.transform, f.closure, args.empty() ? Value() : args[0],
+                           position);
   }
   if (f.regex != nullptr && f.subject != nullptr) {  // a match's next(): the match after it
     if (f.resume >= f.subject->size()) return Value();

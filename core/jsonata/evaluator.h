@@ -124,6 +124,11 @@ class Evaluator {
   std::deque<Frame> frames_;
 };
 
+// A transform `| location | update [, delete] |` (transform.cpp) applied to `arg`: a modified
+// deep copy of it. `env` is the scope the transform was written in.
+Value apply_transform(Evaluator& ev, const Node& transform, Frame* env, const Value& arg,
+                      size_t position);
+
 // --- value helpers -----------------------------------------------------------------------------
 
 // A Value as a list of items: undefined is empty, arrays and sequences give their members,

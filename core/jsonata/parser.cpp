@@ -459,6 +459,18 @@ class Parser {
       object_pairs(*n);
       return n;
     }
+    if (v == "|") {  // the transform operator `| location | update [, delete] |`
+      auto n = make(NodeKind::Transform, t);
+      n->children.push_back(expression(0));
+      expect("|");
+      n->children.push_back(expression(0));
+      if (at_op(",")) {
+        advance();
+        n->children.push_back(expression(0));
+      }
+      expect("|");
+      return n;
+    }
     fail("S0211", t, "The symbol \"" + v + "\" cannot be used as a unary operator");
   }
 

@@ -42,6 +42,7 @@ void collect_input_names(const Node& n, bool at_input, std::vector<std::string>&
       }
       return;
     case NodeKind::Lambda:
+    case NodeKind::Transform:
       // The body reads whatever the function is applied to; nothing to say about it here.
       return;
     default:

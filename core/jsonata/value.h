@@ -71,8 +71,9 @@ struct Function {
   std::shared_ptr<const std::string> subject;
   size_t resume = 0;
   size_t resume_chars = 0;
-  const Node* lambda = nullptr;  // ... or a lambda: its node, closure and defining context
-  Frame* closure = nullptr;      // owned by the evaluation's frame arena
+  const Node* transform = nullptr;  // ... or a transform `|…|…|` (with `closure`) ...
+  const Node* lambda = nullptr;     // ... or a lambda: its node, closure and defining context
+  Frame* closure = nullptr;         // owned by the evaluation's frame arena
   std::shared_ptr<const Value> context;
   // A partial application `$f(?, 2)`: `target` with `bound` arguments, holes where `hole`.
   // A composition `$f ~> $g`: `target` then `then`.
