@@ -9,25 +9,13 @@
 namespace stepd::jsonata {
 namespace {
 
-// The letter a value has in the argument string the parameters are matched against.
+// The letter a value has in the argument string the parameters are matched against: its type's
+// initial (s n b a o f), except null (l) and undefined (m).
 char letter_of(const Value& v) {
-  switch (v.kind) {
-    case Value::Kind::Undefined:
-      return 'm';
-    case Value::Kind::Function:
-      return 'f';
-    case Value::Kind::Sequence:
-      return 'a';
-    case Value::Kind::Json:
-      break;
-  }
-  const Json& j = v.json;
-  if (j.is_string()) return 's';
-  if (j.is_number()) return 'n';
-  if (j.is_boolean()) return 'b';
-  if (j.is_null()) return 'l';
-  if (j.is_array()) return 'a';
-  return 'o';
+  const std::string_view type = type_name(v);
+  if (type == "null") return 'l';
+  if (type == "undefined") return 'm';
+  return type[0];
 }
 
 // Where `text[open_at]` opens a bracket, the index of the one that closes it (text.size() when
