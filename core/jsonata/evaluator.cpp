@@ -328,17 +328,18 @@ Frame* Evaluator::new_frame(Frame* parent) {
   return &frames_.back();
 }
 
-Value Evaluator::eval(const Node& node, const Value& input, Frame* env) {
-  count_steps(1, node.position);
-  if (++depth_ > options_.limits.max_depth) {
-    fail("U1001", node.position,
+Evaluator::Nesting Evaluator::enter(size_t position) {
+  if (depth_ + 1 > options_.limits.max_depth) {
+    fail("U1001", position,
          "Stack overflow error: evaluation nested deeper than " +
              std::to_string(options_.limits.max_depth) + " levels");
   }
-  struct Leave {
-    size_t& d;
-    ~Leave() { --d; }
-  } leave{depth_};
+  return Nesting{++depth_};
+}
+
+Value Evaluator::eval(const Node& node, const Value& input, Frame* env) {
+  count_steps(1, node.position);
+  const Nesting nested = enter(node.position);
   return collapse(eval_node(node, input, env));
 }
 
@@ -792,15 +793,7 @@ void Evaluator::tuple_step(const Node& step, std::vector<Tuple>& seq, bool& keep
 std::vector<Evaluator::Tuple> Evaluator::eval_tuples(const Node& node, const Value& input,
                                                      Frame* env) {
   count_steps(1, node.position);
-  if (++depth_ > options_.limits.max_depth) {
-    fail("U1001", node.position,
-         "Stack overflow error: evaluation nested deeper than " +
-             std::to_string(options_.limits.max_depth) + " levels");
-  }
-  struct Leave {
-    size_t& d;
-    ~Leave() { --d; }
-  } leave{depth_};
+  const Nesting nested = enter(node.position);
   if (node.kind == NodeKind::Block && node.tuple && !node.children.empty()) {
     std::vector<Tuple> tuples;
     Frame* scope = new_frame(env);
@@ -1321,15 +1314,7 @@ Value Evaluator::call_lambda(const Function& f, std::vector<Value> args, const V
 
 Value Evaluator::apply(const Value& fn, std::vector<Value> args, const Value& context,
                        size_t position, const std::string& name) {
-  if (++depth_ > options_.limits.max_depth) {
-    fail("U1001", position,
-         "Stack overflow error: evaluation nested deeper than " +
-             std::to_string(options_.limits.max_depth) + " levels");
-  }
-  struct Leave {
-    size_t& d;
-    ~Leave() { --d; }
-  } leave{depth_};
+  const Nesting nested = enter(position);
   if (!fn.is_function()) fail("T1006", position, "Attempted to invoke a non-function");
   const Function& f = *fn.fn;
   if (f.then != nullptr) {

@@ -79,6 +79,14 @@ class Evaluator {
   double random();
 
  private:
+  // One level of nesting, left when it goes out of scope.
+  struct Nesting {
+    size_t& depth;
+    ~Nesting() { --depth; }
+  };
+  // Enters one level of nesting (U1001 past the depth bound): evaluations and calls.
+  Nesting enter(size_t position);
+
   Value eval_node(const Node& node, const Value& input, Frame* env);
   Value eval_path(const Node& node, const Value& input, Frame* env);
   // A path that starts with a variable bound to JSON and goes on with names ($states.input.a…)
